@@ -1,0 +1,98 @@
+package io.keyward.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.keyward.operator.audit.AuditLog;
+import io.keyward.operator.config.KeywardConfig;
+import io.keyward.operator.controller.ApiKeyReconciler;
+import io.keyward.operator.controller.ApiUserReconciler;
+import io.keyward.operator.domain.ApiKeyRules;
+import io.keyward.operator.domain.KeyGenerator;
+import io.keyward.operator.events.EventRecorder;
+import io.keyward.operator.issuance.KeyIssuer;
+import io.keyward.operator.status.StatusWriter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The operator's entry point: wires configuration, clock and client into the controllers. */
+public final class KeywardOperator {
+  private static final Logger LOG = LoggerFactory.getLogger(KeywardOperator.class);
+
+  private KeywardOperator() {}
+
+  /** {@code java -jar keyward-operator.jar}: finds the cluster the standard way and runs. */
+  public static void main(String[] args) {
+    KeywardConfig config;
+    try {
+      config = KeywardConfig.load(System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("keyward: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    // In-cluster service account, else KUBECONFIG, else ~/.kube/config.
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    Operator operator = start(client, config, Clock.systemUTC());
+    operator.installShutdownHook(Duration.ofSeconds(10));
+    LOG.info("Keyward operator running against {}", client.getMasterUrl());
+  }
+
+  /** Builds, registers and starts the operator; the caller stops it. */
+  public static Operator start(KubernetesClient client, KeywardConfig config, Clock clock) {
+    String instance = instanceName();
+    Operator operator =
+        new Operator(
+            o -> {
+              o.withKubernetesClient(client)
+                  // JSON patches for the finalizer: the same behaviour on every API server.
+                  .withUseSSAToPatchPrimaryResource(false)
+                  .withCloseClientOnStop(false);
+              if (config.leaderElection()) {
+                o.withLeaderElectionConfiguration(
+                    new LeaderElectionConfiguration(
+                        config.leaseName(), config.operatorNamespace(), instance));
+              }
+            });
+    StatusWriter statusWriter = new StatusWriter(client);
+    EventRecorder events = new EventRecorder(client, clock, instance);
+    AuditLog audit = new AuditLog(clock);
+    KeyGenerator generator = new KeyGenerator();
+    ApiKeyReconciler keys =
+        new ApiKeyReconciler(
+            client,
+            new ApiKeyRules(config),
+            clock,
+            statusWriter,
+            onCreated -> new KeyIssuer(client, statusWriter, generator, clock, onCreated),
+            events,
+            audit);
+    operator.register(
+        keys,
+        c -> {
+          if (!config.watchNamespaces().isEmpty()) {
+            c.settingNamespaces(config.watchNamespaces());
+          }
+        });
+    operator.register(new ApiUserReconciler(config, clock, statusWriter, events));
+    operator.start();
+    return operator;
+  }
+
+  private static String instanceName() {
+    String pod = System.getenv("POD_NAME");
+    if (pod != null && !pod.isBlank()) {
+      return pod;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "keyward-operator";
+    }
+  }
+}

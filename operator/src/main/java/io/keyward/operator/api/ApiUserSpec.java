@@ -1,0 +1,46 @@
+package io.keyward.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import java.util.List;
+
+/** What the platform team declares about an account. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ApiUserSpec {
+  @JsonPropertyDescription("A human-readable name for the account.")
+  @Size(max = 128)
+  public String displayName;
+
+  @JsonPropertyDescription(
+      "The namespaces where this user's keys may live; [\"*\"] means any namespace.")
+  @Required
+  @Size(min = 1)
+  public List<String> namespaces;
+
+  @JsonPropertyDescription(
+      "How many keys may hold a slot at once, across key types; default from the operator"
+          + " configuration (limits.keysPerUser).")
+  @Min(0)
+  @Max(1000)
+  public Integer maxKeys;
+
+  @JsonPropertyDescription("Multi-factor authentication for issuing this user's keys.")
+  public MfaSpec mfa;
+
+  @JsonPropertyDescription(
+      "true: every key of the user stops verifying and none is issued; nothing is deleted.")
+  public Boolean suspended;
+
+  /** MFA settings. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class MfaSpec {
+    @JsonPropertyDescription("Required (default): keys are confirmed with a TOTP code. Disabled.")
+    @io.fabric8.generator.annotation.Pattern("^(Required|Disabled)$")
+    @io.fabric8.generator.annotation.Default("Required")
+    public String totp;
+  }
+}

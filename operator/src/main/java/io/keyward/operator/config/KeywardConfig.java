@@ -1,0 +1,271 @@
+package io.keyward.operator.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.keyward.operator.domain.DurationSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The operator's one typed configuration. Sources, later winning: the defaults below, the YAML file
+ * ({@code KEYWARD_CONFIG_FILE}, default {@code /etc/keyward/config.yaml} when present), the
+ * environment ({@code limits.minValidity} is {@code KEYWARD_LIMITS_MIN_VALIDITY}).
+ */
+public record KeywardConfig(
+    int keysPerUser,
+    int ipsPerKey,
+    Duration minValidity,
+    Duration maxValidity,
+    Duration maxKeyLifetime,
+    Duration defaultValidity,
+    Duration defaultRenewBefore,
+    Duration defaultGracePeriod,
+    String operatorNamespace,
+    Set<String> watchNamespaces,
+    boolean leaderElection,
+    String leaseName) {
+
+  public static final ConfigOption<Integer> KEYS_PER_USER =
+      new ConfigOption<>(
+          "limits.keysPerUser",
+          "5",
+          "Keys a user may hold at once when the ApiUser sets no maxKeys.",
+          positiveInt());
+  public static final ConfigOption<Integer> IPS_PER_KEY =
+      new ConfigOption<>(
+          "limits.ipsPerKey",
+          "4",
+          "IP addresses one key may be bound to (the CRD allows at most 4).",
+          positiveInt());
+  public static final ConfigOption<Duration> MIN_VALIDITY =
+      new ConfigOption<>(
+          "limits.minValidity", "1h", "The shortest validity a key may ask for.", duration());
+  public static final ConfigOption<Duration> MAX_VALIDITY =
+      new ConfigOption<>(
+          "limits.maxValidity", "365d", "The longest validity a key may ask for.", duration());
+  public static final ConfigOption<Duration> MAX_KEY_LIFETIME =
+      new ConfigOption<>(
+          "limits.maxKeyLifetime",
+          "365d",
+          "How long one key may live through extensions before a rotation is forced.",
+          duration());
+  public static final ConfigOption<Duration> DEFAULT_VALIDITY =
+      new ConfigOption<>(
+          "defaults.validity", "90d", "Validity of a key that sets none.", duration());
+  public static final ConfigOption<Duration> DEFAULT_RENEW_BEFORE =
+      new ConfigOption<>(
+          "defaults.renewBefore",
+          "14d",
+          "How long before expiry the renewal policy acts, when a key sets no renewal.before.",
+          duration());
+  public static final ConfigOption<Duration> DEFAULT_GRACE_PERIOD =
+      new ConfigOption<>(
+          "defaults.gracePeriod",
+          "24h",
+          "How long the previous key still verifies after a rotation.",
+          duration());
+  public static final ConfigOption<String> OPERATOR_NAMESPACE =
+      new ConfigOption<>(
+          "operator.namespace",
+          "keyward-system",
+          "The operator's own namespace: TOTP enrolment Secrets and the leader Lease live here.",
+          Function.identity());
+  public static final ConfigOption<Set<String>> WATCH_NAMESPACES =
+      new ConfigOption<>(
+          "operator.watchNamespaces",
+          "",
+          "Comma-separated namespaces whose ApiKeys are reconciled; empty means all.",
+          KeywardConfig::namespaceSet);
+  public static final ConfigOption<Boolean> LEADER_ELECTION =
+      new ConfigOption<>(
+          "operator.leaderElection.enabled",
+          "false",
+          "Elect one active replica through a Lease (turn on when running more than one).",
+          KeywardConfig::bool);
+  public static final ConfigOption<String> LEASE_NAME =
+      new ConfigOption<>(
+          "operator.leaderElection.leaseName",
+          "keyward-operator",
+          "The name of the leader-election Lease.",
+          Function.identity());
+
+  /** Every option, in documentation order. */
+  public static final List<ConfigOption<?>> OPTIONS =
+      List.of(
+          KEYS_PER_USER,
+          IPS_PER_KEY,
+          MIN_VALIDITY,
+          MAX_VALIDITY,
+          MAX_KEY_LIFETIME,
+          DEFAULT_VALIDITY,
+          DEFAULT_RENEW_BEFORE,
+          DEFAULT_GRACE_PERIOD,
+          OPERATOR_NAMESPACE,
+          WATCH_NAMESPACES,
+          LEADER_ELECTION,
+          LEASE_NAME);
+
+  public KeywardConfig {
+    if (minValidity.compareTo(maxValidity) > 0) {
+      throw new IllegalArgumentException(
+          "configuration limits.minValidity must not exceed limits.maxValidity");
+    }
+    if (defaultValidity.compareTo(minValidity) < 0 || defaultValidity.compareTo(maxValidity) > 0) {
+      throw new IllegalArgumentException(
+          "configuration defaults.validity must lie within limits.minValidity and"
+              + " limits.maxValidity");
+    }
+    if (ipsPerKey > 4) {
+      throw new IllegalArgumentException(
+          "configuration limits.ipsPerKey: at most 4 (the CRD schema allows no more)");
+    }
+    watchNamespaces = Set.copyOf(watchNamespaces);
+  }
+
+  /** The defaults alone. */
+  public static KeywardConfig defaults() {
+    return from(Map.of());
+  }
+
+  /** Reads the file named by the environment (if any) and the environment itself. */
+  public static KeywardConfig load(Map<String, String> env) {
+    Map<String, String> values = new LinkedHashMap<>();
+    String file = env.getOrDefault("KEYWARD_CONFIG_FILE", "/etc/keyward/config.yaml");
+    Path path = Path.of(file);
+    if (Files.isRegularFile(path)) {
+      values.putAll(readYaml(path));
+    } else if (env.containsKey("KEYWARD_CONFIG_FILE")) {
+      throw new IllegalArgumentException("KEYWARD_CONFIG_FILE names no file: " + file);
+    }
+    for (ConfigOption<?> option : OPTIONS) {
+      String v = env.get(option.envName());
+      if (v != null) {
+        values.put(option.path(), v);
+      }
+    }
+    return from(values);
+  }
+
+  /** Builds a configuration from values keyed by option path; missing ones take the default. */
+  public static KeywardConfig from(Map<String, String> values) {
+    Set<String> known = OPTIONS.stream().map(ConfigOption::path).collect(Collectors.toSet());
+    for (String key : values.keySet()) {
+      if (!known.contains(key)) {
+        throw new IllegalArgumentException(
+            "unknown configuration setting " + key + "; known: " + String.join(", ", known));
+      }
+    }
+    return new KeywardConfig(
+        get(values, KEYS_PER_USER),
+        get(values, IPS_PER_KEY),
+        get(values, MIN_VALIDITY),
+        get(values, MAX_VALIDITY),
+        get(values, MAX_KEY_LIFETIME),
+        get(values, DEFAULT_VALIDITY),
+        get(values, DEFAULT_RENEW_BEFORE),
+        get(values, DEFAULT_GRACE_PERIOD),
+        get(values, OPERATOR_NAMESPACE),
+        get(values, WATCH_NAMESPACES),
+        get(values, LEADER_ELECTION),
+        get(values, LEASE_NAME));
+  }
+
+  /** A copy with some settings changed, keyed by option path (for tests and tools). */
+  public KeywardConfig with(Map<String, String> overrides) {
+    Map<String, String> values = new LinkedHashMap<>(asValues());
+    values.putAll(overrides);
+    return from(values);
+  }
+
+  private Map<String, String> asValues() {
+    Map<String, String> v = new LinkedHashMap<>();
+    v.put(KEYS_PER_USER.path(), Integer.toString(keysPerUser));
+    v.put(IPS_PER_KEY.path(), Integer.toString(ipsPerKey));
+    v.put(MIN_VALIDITY.path(), DurationSpec.format(minValidity));
+    v.put(MAX_VALIDITY.path(), DurationSpec.format(maxValidity));
+    v.put(MAX_KEY_LIFETIME.path(), DurationSpec.format(maxKeyLifetime));
+    v.put(DEFAULT_VALIDITY.path(), DurationSpec.format(defaultValidity));
+    v.put(DEFAULT_RENEW_BEFORE.path(), DurationSpec.format(defaultRenewBefore));
+    v.put(DEFAULT_GRACE_PERIOD.path(), DurationSpec.format(defaultGracePeriod));
+    v.put(OPERATOR_NAMESPACE.path(), operatorNamespace);
+    v.put(WATCH_NAMESPACES.path(), String.join(",", watchNamespaces));
+    v.put(LEADER_ELECTION.path(), Boolean.toString(leaderElection));
+    v.put(LEASE_NAME.path(), leaseName);
+    return v;
+  }
+
+  private static <T> T get(Map<String, String> values, ConfigOption<T> option) {
+    return option.parse(values.getOrDefault(option.path(), option.defaultValue()));
+  }
+
+  /** Flattens nested YAML maps into dotted paths. */
+  private static Map<String, String> readYaml(Path path) {
+    try {
+      JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(path.toFile());
+      Map<String, String> out = new LinkedHashMap<>();
+      if (root != null && !root.isMissingNode() && !root.isNull()) {
+        flatten("", root, out);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read configuration file " + path, e);
+    }
+  }
+
+  private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
+    if (node.isObject()) {
+      node.fields()
+          .forEachRemaining(
+              e ->
+                  flatten(
+                      prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
+                      e.getValue(),
+                      out));
+    } else if (node.isArray()) {
+      StringBuilder sb = new StringBuilder();
+      node.forEach(n -> sb.append(sb.length() == 0 ? "" : ",").append(n.asText()));
+      out.put(prefix, sb.toString());
+    } else {
+      out.put(prefix, node.asText());
+    }
+  }
+
+  private static Function<String, Integer> positiveInt() {
+    return s -> {
+      int v = Integer.parseInt(s);
+      if (v < 1) {
+        throw new IllegalArgumentException("must be at least 1, was " + v);
+      }
+      return v;
+    };
+  }
+
+  private static Function<String, Duration> duration() {
+    return DurationSpec::parse;
+  }
+
+  private static Boolean bool(String s) {
+    if (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false")) {
+      return Boolean.parseBoolean(s);
+    }
+    throw new IllegalArgumentException("must be true or false, was '" + s + "'");
+  }
+
+  private static Set<String> namespaceSet(String s) {
+    return Arrays.stream(s.split(","))
+        .map(String::trim)
+        .filter(x -> !x.isEmpty())
+        .collect(Collectors.toUnmodifiableSet());
+  }
+}

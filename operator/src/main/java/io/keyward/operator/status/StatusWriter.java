@@ -1,0 +1,42 @@
+package io.keyward.operator.status;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.api.ApiKeyStatus;
+
+/**
+ * Writes a resource's status through the status subresource, carrying the read resourceVersion
+ * (compare and swap: a stale writer gets 409 and decides again), and only when it changed.
+ */
+public final class StatusWriter {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final KubernetesClient client;
+
+  public StatusWriter(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /** A deep copy of a key's status to build the next one on (a fresh one if it has none). */
+  public static ApiKeyStatus copyOf(ApiKey key) {
+    return copy(key.getStatus(), ApiKeyStatus.class, ApiKeyStatus::new);
+  }
+
+  /** A deep copy of a status, or a new one. */
+  public static <S> S copy(S status, Class<S> type, java.util.function.Supplier<S> fresh) {
+    return status == null ? fresh.get() : JSON.convertValue(status, type);
+  }
+
+  /** Writes the status if it differs; returns the resource as the server now has it. */
+  @SuppressWarnings("unchecked")
+  public <S, R extends CustomResource<?, S>> R write(R resource, S status) {
+    if (JSON.valueToTree(status).equals(JSON.valueToTree(resource.getStatus()))) {
+      return resource;
+    }
+    R copy = (R) JSON.convertValue(resource, resource.getClass());
+    copy.setStatus(status);
+    return client.resource(copy).updateStatus();
+  }
+}
