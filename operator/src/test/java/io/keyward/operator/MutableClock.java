@@ -7,17 +7,33 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** A clock that tests move by hand instead of sleeping. */
+/**
+ * A clock that tests move by hand instead of sleeping: either frozen at an instant, or ticking with
+ * the system clock plus an offset that {@link #advance} grows.
+ */
 public final class MutableClock extends Clock {
-  private final AtomicReference<Instant> now;
+  private final boolean ticking;
+  private final AtomicReference<Instant> base;
+  private final AtomicReference<Duration> offset = new AtomicReference<>(Duration.ZERO);
 
+  private MutableClock(Instant base, boolean ticking) {
+    this.base = new AtomicReference<>(base);
+    this.ticking = ticking;
+  }
+
+  /** A clock frozen at {@code start}. */
   public MutableClock(Instant start) {
-    this.now = new AtomicReference<>(start);
+    this(start, false);
+  }
+
+  /** A clock that follows the system clock, moved on by {@link #advance}. */
+  public static MutableClock ticking() {
+    return new MutableClock(Instant.EPOCH, true);
   }
 
   /** Moves time forward. */
   public void advance(Duration d) {
-    now.updateAndGet(i -> i.plus(d));
+    offset.updateAndGet(o -> o.plus(d));
   }
 
   @Override
@@ -32,6 +48,7 @@ public final class MutableClock extends Clock {
 
   @Override
   public Instant instant() {
-    return now.get();
+    Instant now = ticking ? Instant.now() : base.get();
+    return now.plus(offset.get());
   }
 }

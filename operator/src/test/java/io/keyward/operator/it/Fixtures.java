@@ -1,0 +1,94 @@
+package io.keyward.operator.it;
+
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.api.ApiKeySpec;
+import io.keyward.operator.api.ApiUser;
+import io.keyward.operator.api.ApiUserSpec;
+import io.keyward.operator.api.Condition;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/** Builders and waits shared by the *IT tests. */
+final class Fixtures {
+  static final Duration WAIT = Duration.ofSeconds(30);
+
+  private Fixtures() {}
+
+  static KubernetesClient client() {
+    return RealCluster.client();
+  }
+
+  /** An ApiUser with MFA disabled, allowed in the given namespaces. */
+  static ApiUser user(String name, String... namespaces) {
+    ApiUser u = new ApiUser();
+    u.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    ApiUserSpec spec = new ApiUserSpec();
+    spec.namespaces = List.of(namespaces);
+    spec.mfa = new ApiUserSpec.MfaSpec();
+    spec.mfa.totp = "Disabled";
+    u.setSpec(spec);
+    return client().resource(u).create();
+  }
+
+  /** An ApiKey with a note, customised by {@code spec}. */
+  static ApiKey key(String namespace, String name, String user, Consumer<ApiKeySpec> spec) {
+    ApiKey k = new ApiKey();
+    k.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(namespace).build());
+    ApiKeySpec s = new ApiKeySpec();
+    s.user = user;
+    s.note = "Bot " + name;
+    spec.accept(s);
+    k.setSpec(s);
+    return client().resource(k).create();
+  }
+
+  static ApiKey get(String namespace, String name) {
+    return client().resources(ApiKey.class).inNamespace(namespace).withName(name).get();
+  }
+
+  /** Waits until the key satisfies the predicate and returns it. */
+  static ApiKey awaitKey(String namespace, String name, Predicate<ApiKey> until) {
+    return await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> get(namespace, name), k -> k != null && until.test(k));
+  }
+
+  static Predicate<ApiKey> phase(String phase) {
+    return k -> k.getStatus() != null && phase.equals(k.getStatus().phase);
+  }
+
+  static Optional<Condition> condition(ApiKey key, String type) {
+    return key.getStatus() == null
+        ? Optional.empty()
+        : key.getStatus().conditions.stream().filter(c -> type.equals(c.type)).findFirst();
+  }
+
+  static Secret secret(String namespace, String name) {
+    return client().secrets().inNamespace(namespace).withName(name).get();
+  }
+
+  /** Events about one object, by reason. */
+  static List<Event> events(String namespace, String objectName, String reason) {
+    return client().v1().events().inNamespace(namespace).list().getItems().stream()
+        .filter(e -> objectName.equals(e.getInvolvedObject().getName()))
+        .filter(e -> reason.equals(e.getReason()))
+        .toList();
+  }
+
+  static List<Event> awaitEvents(String namespace, String objectName, String reason) {
+    return await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> events(namespace, objectName, reason), l -> !l.isEmpty());
+  }
+}

@@ -1,0 +1,64 @@
+package io.keyward.operator.it;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.keyward.operator.KeywardOperator;
+import io.keyward.operator.MutableClock;
+import io.keyward.operator.config.KeywardConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+
+/** A Keyward operator running in the test JVM against the suite's real API server. */
+public final class RunningOperator implements AutoCloseable {
+  private final KeywardConfig config;
+  private final MutableClock clock;
+  private KubernetesClient client;
+  private Operator operator;
+
+  private RunningOperator(KeywardConfig config, MutableClock clock) {
+    this.config = config;
+    this.clock = clock;
+  }
+
+  /** Starts an operator with the default configuration changed by {@code overrides}. */
+  public static RunningOperator start(Map<String, String> overrides) {
+    RunningOperator op =
+        new RunningOperator(KeywardConfig.defaults().with(overrides), MutableClock.ticking());
+    op.startInstance();
+    return op;
+  }
+
+  private void startInstance() {
+    try {
+      client = RealCluster.newClient();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    operator = KeywardOperator.start(client, config, clock);
+  }
+
+  /** Stops and starts again, as a crashed or redeployed operator would. */
+  public void restart() {
+    stopInstance();
+    startInstance();
+  }
+
+  /** The operator's clock. */
+  public MutableClock clock() {
+    return clock;
+  }
+
+  private void stopInstance() {
+    if (operator != null) {
+      operator.stop();
+      client.close();
+      operator = null;
+    }
+  }
+
+  @Override
+  public void close() {
+    stopInstance();
+  }
+}

@@ -1,0 +1,204 @@
+package io.keyward.operator.it;
+
+import static io.keyward.operator.it.Fixtures.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.api.ApiKeyStatus;
+import io.keyward.operator.config.KeywardConfig;
+import io.keyward.operator.domain.ApiKeyRules;
+import io.keyward.operator.domain.ExpiryPlan;
+import io.keyward.operator.domain.KeyAlgorithm;
+import io.keyward.operator.domain.KeyGenerator;
+import io.keyward.operator.domain.KeyMaterial;
+import io.keyward.operator.domain.KeySettings;
+import io.keyward.operator.issuance.CredentialSecret;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The Secret is written once: edits, restarts and re-applies never rewrite it, and an issuance
+ * interrupted between the Secret and the status is finished from what the Secret holds.
+ */
+@ExtendWith(RealCluster.class)
+@Order(2)
+class WriteOnceIT {
+  private static final String NS = "write-once";
+  private static RunningOperator operator;
+
+  @BeforeAll
+  static void start() {
+    RealCluster.namespace(NS);
+    user("walt", NS);
+    operator = RunningOperator.start(Map.of());
+  }
+
+  @AfterAll
+  static void stop() {
+    operator.close();
+  }
+
+  @Test
+  void noteAndIpEditsChangeStatusAndLeaveTheSecretUntouched() {
+    key(NS, "edit-bot", "walt", s -> s.ipWhitelist = List.of("198.51.100.7"));
+    ApiKey issued = awaitKey(NS, "edit-bot", phase("Active"));
+    Secret before = secret(NS, "edit-bot-credentials");
+
+    client()
+        .resources(ApiKey.class)
+        .inNamespace(NS)
+        .withName("edit-bot")
+        .edit(
+            k -> {
+              k.getSpec().note = "renamed bot";
+              k.getSpec().ipWhitelist = List.of("198.51.100.7", "198.51.100.8");
+              return k;
+            });
+    ApiKey edited =
+        awaitKey(
+            NS,
+            "edit-bot",
+            k ->
+                k.getStatus().observedGeneration == k.getMetadata().getGeneration().longValue()
+                    && k.getStatus().effective.ipWhitelist.size() == 2);
+    assertThat(edited.getStatus().accessKey).isEqualTo(issued.getStatus().accessKey);
+    assertThat(edited.getStatus().effective.ipWhitelist)
+        .containsExactly("198.51.100.7", "198.51.100.8");
+    Secret after = secret(NS, "edit-bot-credentials");
+    assertThat(after.getMetadata().getResourceVersion())
+        .isEqualTo(before.getMetadata().getResourceVersion());
+    assertThat(after.getData()).isEqualTo(before.getData());
+  }
+
+  @Test
+  void restartAndReapplyNeverIssueASecondKey() {
+    key(NS, "steady-bot", "walt", s -> {});
+    ApiKey issued = awaitKey(NS, "steady-bot", phase("Active"));
+    Secret before = secret(NS, "steady-bot-credentials");
+
+    operator.restart();
+    // Re-apply the same manifest, as a GitOps tool does on every sync.
+    client()
+        .resources(ApiKey.class)
+        .inNamespace(NS)
+        .withName("steady-bot")
+        .edit(
+            k -> {
+              k.getMetadata().setAnnotations(Map.of("argocd.argoproj.io/sync", "1"));
+              return k;
+            });
+    // A fresh operator has reconciled everything once it reports another key it issued after
+    // the restart; the steady key must still be the same.
+    key(NS, "after-restart", "walt", s -> {});
+    awaitKey(NS, "after-restart", phase("Active"));
+    ApiKey now = get(NS, "steady-bot");
+    assertThat(now.getStatus().accessKey).isEqualTo(issued.getStatus().accessKey);
+    Secret after = secret(NS, "steady-bot-credentials");
+    assertThat(after.getMetadata().getResourceVersion())
+        .isEqualTo(before.getMetadata().getResourceVersion());
+    assertThat(events(NS, "steady-bot", "Issued")).hasSize(1);
+  }
+
+  /**
+   * The operator died after writing the Secret and before recording the key: the status holds the
+   * pending key, the Secret holds its material. The next run finishes the issuance with that key.
+   */
+  @Test
+  void issuanceInterruptedAfterTheSecretIsFinishedNotRepeated() {
+    operator.close();
+    try {
+      ApiKey key = key(NS, "crash-bot", "walt", s -> {});
+      KeySettings settings =
+          new ApiKeyRules(KeywardConfig.defaults())
+              .validate("crash-bot", key.getSpec(), ApiKeyRules.Prior.NONE)
+              .settings();
+      KeyMaterial material = new KeyGenerator().generate(KeyAlgorithm.HMAC_SHA256);
+      ExpiryPlan plan =
+          ExpiryPlan.forIssuance(Instant.now().truncatedTo(ChronoUnit.SECONDS), settings);
+      ApiKeyStatus status = new ApiKeyStatus();
+      status.pending = new ApiKeyStatus.PendingKey();
+      status.pending.accessKey = material.accessKey();
+      status.pending.secretFingerprint = material.fingerprint();
+      status.pending.algorithm = "HmacSHA256";
+      status.pending.issuedAt = plan.issuedAt().toString();
+      status.pending.expiresAt = plan.expiresAt().toString();
+      status.pending.reason = "Issue";
+      key.setStatus(status);
+      key = client().resource(key).updateStatus();
+      Secret written =
+          client()
+              .secrets()
+              .inNamespace(NS)
+              .resource(CredentialSecret.build(key, settings, material, plan))
+              .create();
+      RealCluster.remember(written);
+
+      operator.restart();
+      ApiKey finished = awaitKey(NS, "crash-bot", phase("Active"));
+      assertThat(finished.getStatus().accessKey).isEqualTo(material.accessKey());
+      assertThat(finished.getStatus().secretFingerprint).isEqualTo(material.fingerprint());
+      assertThat(finished.getStatus().pending).isNull();
+      assertThat(secret(NS, "crash-bot-credentials").getMetadata().getResourceVersion())
+          .isEqualTo(written.getMetadata().getResourceVersion());
+      assertThat(awaitEvents(NS, "crash-bot", "Issued")).hasSize(1);
+    } finally {
+      operator.restart();
+    }
+  }
+
+  /**
+   * The operator died after recording the pending key and before writing the Secret: that key's
+   * material existed only in memory, so a new key is issued and the pending one is dropped.
+   */
+  @Test
+  void issuanceInterruptedBeforeTheSecretIssuesOnce() {
+    operator.close();
+    try {
+      ApiKey key = key(NS, "early-crash", "walt", s -> {});
+      ApiKeyStatus status = new ApiKeyStatus();
+      status.pending = new ApiKeyStatus.PendingKey();
+      status.pending.accessKey = "KWNEVERWRITTEN";
+      status.pending.secretFingerprint = "sha256:00";
+      status.pending.reason = "Issue";
+      key.setStatus(status);
+      client().resource(key).updateStatus();
+
+      operator.restart();
+      ApiKey finished = awaitKey(NS, "early-crash", phase("Active"));
+      assertThat(finished.getStatus().accessKey).isNotEqualTo("KWNEVERWRITTEN");
+      assertThat(finished.getStatus().pending).isNull();
+      Secret secret = secret(NS, "early-crash-credentials");
+      assertThat(CredentialSecret.data(secret, "accessKey"))
+          .contains(finished.getStatus().accessKey);
+    } finally {
+      operator.restart();
+    }
+  }
+
+  @Test
+  void secretsAreCreatedOncePerKeyUnderConcurrentReconciles() {
+    for (int i = 0; i < 10; i++) {
+      key(NS, "burst-" + i, "walt", s -> {});
+    }
+    for (int i = 0; i < 10; i++) {
+      ApiKey k = awaitKey(NS, "burst-" + i, phase("Active"));
+      Secret s = secret(NS, "burst-" + i + "-credentials");
+      assertThat(CredentialSecret.data(s, "accessKey")).contains(k.getStatus().accessKey);
+    }
+    // Give any duplicate work a moment to show, then check nothing moved.
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> events(NS, "burst-0", "Issued").size() == 1);
+  }
+}
