@@ -1,0 +1,70 @@
+package io.keyward.operator.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.api.ApiUser;
+import io.keyward.operator.issuance.CredentialSecret;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Runs last: every secret value any Keyward Secret held during the whole *IT run is looked for in
+ * the operator's log (audit lines and exceptions included), in every Event, ApiKey and ApiUser, and
+ * in the Secrets' own labels and annotations. None may appear.
+ */
+@ExtendWith(RealCluster.class)
+@Order(Integer.MAX_VALUE)
+class NoSecretLeakIT {
+
+  @Test
+  void noSecretValueAppearsOutsideItsSecret() throws Exception {
+    List<String> secrets = new ArrayList<>(RealCluster.secretValues());
+    assertThat(secrets)
+        .as("the run must have issued keys for this test to mean anything")
+        .hasSizeGreaterThan(20);
+
+    Map<String, String> places = new java.util.LinkedHashMap<>();
+    places.put(
+        "operator log",
+        Files.readString(
+            Path.of(System.getProperty("keyward.log.file", "target/it-operator.log"))));
+    var client = RealCluster.client();
+    places.put(
+        "events", Serialization.asYaml(client.v1().events().inAnyNamespace().list().getItems()));
+    places.put(
+        "apikeys",
+        Serialization.asYaml(client.resources(ApiKey.class).inAnyNamespace().list().getItems()));
+    places.put("apiusers", Serialization.asYaml(client.resources(ApiUser.class).list().getItems()));
+    StringBuilder metadata = new StringBuilder();
+    for (Secret s :
+        client
+            .secrets()
+            .inAnyNamespace()
+            .withLabel(CredentialSecret.MANAGED_BY, CredentialSecret.MANAGED_BY_VALUE)
+            .list()
+            .getItems()) {
+      metadata.append(Serialization.asYaml(s.getMetadata()));
+    }
+    places.put("secret metadata", metadata.toString());
+
+    assertThat(places.get("operator log")).contains("\"action\":\"ISSUED\"");
+    for (var place : places.entrySet()) {
+      for (String secret : secrets) {
+        assertThat(place.getValue().contains(secret))
+            .as(
+                "a secret value (fingerprint %s) appears in the %s",
+                io.keyward.operator.domain.Fingerprint.of(secret), place.getKey())
+            .isFalse();
+      }
+    }
+  }
+}
