@@ -104,10 +104,24 @@ public final class ApiKeyRules {
                 "must be one of Rotate, Extend, Never (was '" + renewal.policy + "')"));
       }
     }
+    // Defaults shrink to fit a short validity, as cert-manager's renewBefore does; explicit values
+    // are held to the rules below.
     Duration before =
-        duration("spec.renewal.before", renewal.before, config.defaultRenewBefore(), v);
+        duration(
+            "spec.renewal.before",
+            renewal.before,
+            validity == null
+                ? config.defaultRenewBefore()
+                : min(config.defaultRenewBefore(), validity.dividedBy(3)),
+            v);
     Duration grace =
-        duration("spec.renewal.gracePeriod", renewal.gracePeriod, config.defaultGracePeriod(), v);
+        duration(
+            "spec.renewal.gracePeriod",
+            renewal.gracePeriod,
+            validity == null
+                ? config.defaultGracePeriod()
+                : min(config.defaultGracePeriod(), validity),
+            v);
     if (validity != null && before != null && before.compareTo(validity) >= 0) {
       v.add(
           new Violation(
@@ -277,6 +291,10 @@ public final class ApiKeyRules {
       return null;
     }
     return d;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private static Duration duration(String field, String raw, Duration dflt, List<Violation> v) {
