@@ -36,7 +36,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(
     name = "Expires",
     jsonPath = ".status.expiresAt",
-    type = AdditionalPrinterColumn.Type.DATE)
+    // A string, not a date: kubectl renders future dates as <invalid>.
+    type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
     name = "Note",
     jsonPath = ".spec.note",
