@@ -51,6 +51,37 @@ final class Fixtures {
     return client().resource(k).create();
   }
 
+  /** Edits a key as a user would, reading again when the operator wrote in between (409). */
+  static ApiKey editKey(
+      String namespace, String name, java.util.function.UnaryOperator<ApiKey> edit) {
+    return retryOnConflict(
+        () -> client().resources(ApiKey.class).inNamespace(namespace).withName(name).edit(edit));
+  }
+
+  /** Edits a user, reading again on 409. */
+  static ApiUser editUser(String name, java.util.function.UnaryOperator<ApiUser> edit) {
+    return retryOnConflict(() -> client().resources(ApiUser.class).withName(name).edit(edit));
+  }
+
+  /** Edits a Secret, reading again on 409. */
+  static Secret editSecret(
+      String namespace, String name, java.util.function.UnaryOperator<Secret> edit) {
+    return retryOnConflict(
+        () -> client().secrets().inNamespace(namespace).withName(name).edit(edit));
+  }
+
+  private static <T> T retryOnConflict(java.util.function.Supplier<T> write) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return write.get();
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
+    }
+  }
+
   static ApiKey get(String namespace, String name) {
     return client().resources(ApiKey.class).inNamespace(namespace).withName(name).get();
   }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.keyward.operator.api.ApiKey;
-import io.keyward.operator.api.ApiUser;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -118,24 +117,20 @@ class InvalidSpecIT {
   @Test
   void suspendedUserGetsNoKeyUntilLifted() {
     user("sus", NS);
-    client()
-        .resources(ApiUser.class)
-        .withName("sus")
-        .edit(
-            u -> {
-              u.getSpec().suspended = true;
-              return u;
-            });
+    editUser(
+        "sus",
+        u -> {
+          u.getSpec().suspended = true;
+          return u;
+        });
     key(NS, "sus-bot", "sus", s -> {});
     assertRefused("sus-bot", "Pending", "UserSuspended", "sus", "suspended");
-    client()
-        .resources(ApiUser.class)
-        .withName("sus")
-        .edit(
-            u -> {
-              u.getSpec().suspended = false;
-              return u;
-            });
+    editUser(
+        "sus",
+        u -> {
+          u.getSpec().suspended = false;
+          return u;
+        });
     awaitKey(NS, "sus-bot", phase("Active"));
   }
 
@@ -143,15 +138,13 @@ class InvalidSpecIT {
   void anInvalidEditKeepsTheLastValidSettingsInForce() {
     key(NS, "drift-bot", "ina", s -> s.permissions = List.of("read", "trade"));
     ApiKey issued = awaitKey(NS, "drift-bot", phase("Active"));
-    client()
-        .resources(ApiKey.class)
-        .inNamespace(NS)
-        .withName("drift-bot")
-        .edit(
-            k -> {
-              k.getSpec().permissions = List.of("read", "withdraw");
-              return k;
-            });
+    editKey(
+        NS,
+        "drift-bot",
+        k -> {
+          k.getSpec().permissions = List.of("read", "withdraw");
+          return k;
+        });
     ApiKey invalid = awaitKey(NS, "drift-bot", phase("Invalid"));
     assertThat(invalid.getStatus().accessKey).isEqualTo(issued.getStatus().accessKey);
     assertThat(invalid.getStatus().effective.permissions).containsExactly("read", "trade");

@@ -74,7 +74,8 @@ class IssuanceIT {
     Instant issued = Instant.parse(st.issuedAt);
     assertThat(issued).isAfterOrEqualTo(before.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     assertThat(Instant.parse(st.expiresAt)).isEqualTo(issued.plus(Duration.ofDays(30)));
-    assertThat(Instant.parse(st.renewAt)).isEqualTo(issued.plus(Duration.ofDays(16)));
+    // The default renewBefore (14d) shrinks to a third of a 30d validity.
+    assertThat(Instant.parse(st.renewAt)).isEqualTo(issued.plus(Duration.ofDays(20)));
     assertThat(st.effective.permissions).containsExactly("read", "trade");
     assertThat(st.effective.ipWhitelist).containsExactly("203.0.113.10", "2001:db8::1");
     assertThat(condition(key, "Ready"))

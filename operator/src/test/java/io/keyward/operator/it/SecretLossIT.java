@@ -82,18 +82,16 @@ class SecretLossIT {
     ApiKey first = awaitKey(NS, "tamper-bot", phase("Active"));
     String planted = "planted-secret-that-an-attacker-knows-000000";
 
-    client()
-        .secrets()
-        .inNamespace(NS)
-        .withName("tamper-bot-credentials")
-        .edit(
-            s -> {
-              s.getData()
-                  .put(
-                      "secretKey",
-                      Base64.getEncoder().encodeToString(planted.getBytes(StandardCharsets.UTF_8)));
-              return s;
-            });
+    editSecret(
+        NS,
+        "tamper-bot-credentials",
+        s -> {
+          s.getData()
+              .put(
+                  "secretKey",
+                  Base64.getEncoder().encodeToString(planted.getBytes(StandardCharsets.UTF_8)));
+          return s;
+        });
 
     ApiKey second =
         awaitKey(

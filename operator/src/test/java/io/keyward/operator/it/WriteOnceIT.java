@@ -54,16 +54,14 @@ class WriteOnceIT {
     ApiKey issued = awaitKey(NS, "edit-bot", phase("Active"));
     Secret before = secret(NS, "edit-bot-credentials");
 
-    client()
-        .resources(ApiKey.class)
-        .inNamespace(NS)
-        .withName("edit-bot")
-        .edit(
-            k -> {
-              k.getSpec().note = "renamed bot";
-              k.getSpec().ipWhitelist = List.of("198.51.100.7", "198.51.100.8");
-              return k;
-            });
+    editKey(
+        NS,
+        "edit-bot",
+        k -> {
+          k.getSpec().note = "renamed bot";
+          k.getSpec().ipWhitelist = List.of("198.51.100.7", "198.51.100.8");
+          return k;
+        });
     ApiKey edited =
         awaitKey(
             NS,
@@ -88,15 +86,13 @@ class WriteOnceIT {
 
     operator.restart();
     // Re-apply the same manifest, as a GitOps tool does on every sync.
-    client()
-        .resources(ApiKey.class)
-        .inNamespace(NS)
-        .withName("steady-bot")
-        .edit(
-            k -> {
-              k.getMetadata().setAnnotations(Map.of("argocd.argoproj.io/sync", "1"));
-              return k;
-            });
+    editKey(
+        NS,
+        "steady-bot",
+        k -> {
+          k.getMetadata().setAnnotations(Map.of("argocd.argoproj.io/sync", "1"));
+          return k;
+        });
     // A fresh operator has reconciled everything once it reports another key it issued after
     // the restart; the steady key must still be the same.
     key(NS, "after-restart", "walt", s -> {});
