@@ -228,33 +228,36 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
             ? null
             : Instant.parse(status.expiresAt).minus(settings.renewBefore()).toString();
     status.effective = effective(settings);
-    String secretMessage =
-        result.outcome() == KeyIssuer.Outcome.REISSUED
-            ? "Secret was lost or tampered with at "
-                + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
-                + "; access key "
-                + result.revokedAccessKey()
-                + " was revoked and "
-                + status.accessKey
-                + " issued"
-            : "Secret " + settings.secretName() + " holds access key " + status.accessKey;
-    Conditions.set(
-        status.conditions,
-        Conditions.SECRET_PRESENT,
-        true,
-        result.outcome() == KeyIssuer.Outcome.REISSUED ? "SecretLost" : "SecretWritten",
-        secretMessage,
-        generation,
-        now);
-    if (result.outcome() == KeyIssuer.Outcome.UNCHANGED) {
-      // Keep the SecretPresent history (for example a past SecretLost) while nothing happened.
-      Conditions.find(StatusWriter.copyOf(key).conditions, Conditions.SECRET_PRESENT)
-          .ifPresent(
-              c -> {
-                Conditions.remove(status.conditions, Conditions.SECRET_PRESENT);
-                status.conditions.add(c);
-                c.observedGeneration = generation;
-              });
+    Optional<Condition> secretPresent =
+        Conditions.find(status.conditions, Conditions.SECRET_PRESENT)
+            .filter(c -> "True".equals(c.status));
+    if (result.outcome() == KeyIssuer.Outcome.UNCHANGED && secretPresent.isPresent()) {
+      // Nothing happened: keep the condition's history (a past SecretLost) as it is.
+      secretPresent.get().observedGeneration = generation;
+    } else if (result.outcome() == KeyIssuer.Outcome.REISSUED) {
+      Conditions.set(
+          status.conditions,
+          Conditions.SECRET_PRESENT,
+          true,
+          "SecretLost",
+          "Secret was lost or tampered with at "
+              + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+              + "; access key "
+              + result.revokedAccessKey()
+              + " was revoked and "
+              + status.accessKey
+              + " issued",
+          generation,
+          now);
+    } else {
+      Conditions.set(
+          status.conditions,
+          Conditions.SECRET_PRESENT,
+          true,
+          "SecretWritten",
+          "Secret " + settings.secretName() + " holds access key " + status.accessKey,
+          generation,
+          now);
     }
     Conditions.set(
         status.conditions,
