@@ -138,7 +138,11 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
         if (attempt >= ATTEMPTS) {
           throw e;
         }
-        current = client.resources(ApiKey.class).inNamespace(ns(key)).withName(name(key)).get();
+        // The issuer may have read the newer version already; read it only when it has not.
+        current =
+            e instanceof KeyIssuer.StaleReadException stale && stale.fresh() != null
+                ? stale.fresh()
+                : client.resources(ApiKey.class).inNamespace(ns(key)).withName(name(key)).get();
         if (current == null || current.isMarkedForDeletion()) {
           return UpdateControl.noUpdate();
         }

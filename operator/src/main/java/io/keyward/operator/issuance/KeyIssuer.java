@@ -78,8 +78,21 @@ public final class KeyIssuer {
 
   /** Raised when what was read is stale; the caller reads again and decides again. */
   public static final class StaleReadException extends RuntimeException {
+    private final transient ApiKey fresh;
+
     public StaleReadException(String message) {
+      this(message, null);
+    }
+
+    /** With the newer ApiKey already read, so the caller need not read it again. */
+    public StaleReadException(String message, ApiKey fresh) {
       super(message, null, false, false);
+      this.fresh = fresh;
+    }
+
+    /** The newer ApiKey, when this exception carries it; null otherwise. */
+    public ApiKey fresh() {
+      return fresh;
     }
   }
 
@@ -102,7 +115,7 @@ public final class KeyIssuer {
             .getMetadata()
             .getResourceVersion()
             .equals(key.getMetadata().getResourceVersion())) {
-      throw new StaleReadException("ApiKey " + ns(key) + "/" + name(key) + " changed");
+      throw new StaleReadException("ApiKey " + ns(key) + "/" + name(key) + " changed", fresh);
     }
     Secret secret = readSecret(key, settings.secretName());
     verdict = decide(key, status, settings, secret);
