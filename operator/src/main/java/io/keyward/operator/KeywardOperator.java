@@ -4,6 +4,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.keyward.operator.accounts.CodeVerifier;
+import io.keyward.operator.accounts.KeyLedger;
+import io.keyward.operator.accounts.UserStatusUpdater;
 import io.keyward.operator.audit.AuditLog;
 import io.keyward.operator.config.KeywardConfig;
 import io.keyward.operator.controller.ApiKeyReconciler;
@@ -12,6 +15,8 @@ import io.keyward.operator.domain.ApiKeyRules;
 import io.keyward.operator.domain.KeyGenerator;
 import io.keyward.operator.events.EventRecorder;
 import io.keyward.operator.issuance.KeyIssuer;
+import io.keyward.operator.metrics.KeywardMetrics;
+import io.keyward.operator.mfa.Totp;
 import io.keyward.operator.status.StatusWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -45,6 +50,12 @@ public final class KeywardOperator {
 
   /** Builds, registers and starts the operator; the caller stops it. */
   public static Operator start(KubernetesClient client, KeywardConfig config, Clock clock) {
+    return start(client, config, clock, new KeywardMetrics());
+  }
+
+  /** As {@link #start(KubernetesClient, KeywardConfig, Clock)}, recording into {@code metrics}. */
+  public static Operator start(
+      KubernetesClient client, KeywardConfig config, Clock clock, KeywardMetrics metrics) {
     String instance = instanceName();
     Operator operator =
         new Operator(
@@ -63,6 +74,11 @@ public final class KeywardOperator {
     EventRecorder events = new EventRecorder(client, clock, instance);
     AuditLog audit = new AuditLog(clock);
     KeyGenerator generator = new KeyGenerator();
+    UserStatusUpdater updater = new UserStatusUpdater(client, statusWriter);
+    KeyLedger ledger = new KeyLedger(updater, config);
+    Totp totp = new Totp();
+    CodeVerifier verifier =
+        new CodeVerifier(client, updater, totp, clock, config.operatorNamespace(), metrics);
     ApiKeyReconciler keys =
         new ApiKeyReconciler(
             client,
@@ -71,7 +87,10 @@ public final class KeywardOperator {
             statusWriter,
             onCreated -> new KeyIssuer(client, statusWriter, generator, clock, onCreated),
             events,
-            audit);
+            audit,
+            ledger,
+            verifier,
+            metrics);
     operator.register(
         keys,
         c -> {
@@ -79,7 +98,9 @@ public final class KeywardOperator {
             c.settingNamespaces(config.watchNamespaces());
           }
         });
-    operator.register(new ApiUserReconciler(config, clock, statusWriter, events));
+    operator.register(
+        new ApiUserReconciler(
+            client, config, clock, statusWriter, events, audit, ledger, updater, verifier, totp));
     operator.start();
     return operator;
   }

@@ -26,7 +26,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
     type = AdditionalPrinterColumn.Type.INTEGER)
 @AdditionalPrinterColumn(
     name = "MFA",
-    jsonPath = ".spec.mfa.totp",
+    jsonPath = ".status.mfa.state",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
     name = "Suspended",

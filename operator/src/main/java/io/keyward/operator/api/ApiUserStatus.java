@@ -40,8 +40,23 @@ public class ApiUserStatus {
   /** Where the enrolment secret is and whether the user confirmed it. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class MfaStatus {
+    @JsonPropertyDescription("Disabled | EnrolmentPending | Enrolled | Locked")
+    public String state;
+
+    @JsonPropertyDescription("Where the TOTP secret, its otpauth URI and QR code are.")
     public SecretRef enrolmentSecret;
+
     public Boolean confirmed;
+
+    @JsonPropertyDescription(
+        "The newest 30 s time step whose code was accepted; older and equal steps are replays.")
+    public Long lastUsedStep;
+
+    @JsonPropertyDescription("When recent codes failed (the lock counts these).")
+    public List<String> failures;
+
+    @JsonPropertyDescription("Codes are refused until then, after too many failures.")
+    public String lockedUntil;
   }
 
   /** A namespaced Secret reference. */
@@ -49,5 +64,9 @@ public class ApiUserStatus {
   public static class SecretRef {
     public String namespace;
     public String name;
+
+    @JsonPropertyDescription(
+        "The Secret's uid: a confirmation holds for this Secret only; a new one needs a new code.")
+    public String uid;
   }
 }

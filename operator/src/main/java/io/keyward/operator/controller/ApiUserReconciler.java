@@ -1,38 +1,93 @@
 package io.keyward.operator.controller;
 
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import io.keyward.operator.accounts.CodeVerifier;
+import io.keyward.operator.accounts.EnrolmentSecret;
+import io.keyward.operator.accounts.KeyLedger;
+import io.keyward.operator.accounts.UserStatusUpdater;
+import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.api.Condition;
+import io.keyward.operator.audit.AuditLog;
 import io.keyward.operator.config.KeywardConfig;
 import io.keyward.operator.domain.ApiUserRules;
+import io.keyward.operator.domain.SlotLedger;
 import io.keyward.operator.events.EventRecorder;
+import io.keyward.operator.issuance.CredentialSecret;
+import io.keyward.operator.mfa.Totp;
+import io.keyward.operator.mfa.TotpGuard;
 import io.keyward.operator.status.Conditions;
 import io.keyward.operator.status.StatusWriter;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Reconciles ApiUsers: validates the account and reports its limit and readiness. */
-@ControllerConfiguration(name = ApiUserReconciler.NAME)
+/**
+ * Reconciles ApiUsers: the account's limit and readiness, TOTP enrolment (the write-once enrolment
+ * Secret and its confirmation by code), and the ledger's hygiene: a slot whose key no longer exists
+ * is reclaimed.
+ */
+// Not generation-aware: the confirmation code annotation and ledger writes change no generation.
+@ControllerConfiguration(name = ApiUserReconciler.NAME, generationAwareEventProcessing = false)
 public class ApiUserReconciler implements Reconciler<ApiUser> {
   public static final String NAME = "apiuser";
 
+  private static final Logger LOG = LoggerFactory.getLogger(ApiUserReconciler.class);
+
+  private final KubernetesClient client;
   private final KeywardConfig config;
   private final Clock clock;
   private final StatusWriter statusWriter;
   private final EventRecorder events;
+  private final AuditLog audit;
+  private final KeyLedger ledger;
+  private final UserStatusUpdater updater;
+  private final CodeVerifier verifier;
+  private final Totp totp;
+  private InformerEventSource<Secret, ApiUser> enrolments;
+  private InformerEventSource<ApiKey, ApiUser> keys;
 
   public ApiUserReconciler(
-      KeywardConfig config, Clock clock, StatusWriter statusWriter, EventRecorder events) {
+      KubernetesClient client,
+      KeywardConfig config,
+      Clock clock,
+      StatusWriter statusWriter,
+      EventRecorder events,
+      AuditLog audit,
+      KeyLedger ledger,
+      UserStatusUpdater updater,
+      CodeVerifier verifier,
+      Totp totp) {
+    this.client = client;
     this.config = config;
     this.clock = clock;
     this.statusWriter = statusWriter;
     this.events = events;
+    this.audit = audit;
+    this.ledger = ledger;
+    this.updater = updater;
+    this.verifier = verifier;
+    this.totp = totp;
   }
 
   /** {@code mfa.totp} is Required unless it says Disabled. */
@@ -43,7 +98,244 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
   }
 
   @Override
+  public List<EventSource<?, ApiUser>> prepareEventSources(EventSourceContext<ApiUser> context) {
+    enrolments =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Secret.class, ApiUser.class)
+                .withName("enrolment-secrets")
+                .withNamespaces(Set.of(config.operatorNamespace()))
+                .withLabelSelector(EnrolmentSecret.LABEL_PURPOSE + "=" + EnrolmentSecret.PURPOSE)
+                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(ApiUser.class, true))
+                .build(),
+            context);
+    var keyConfig =
+        InformerEventSourceConfiguration.from(ApiKey.class, ApiUser.class)
+            .withName("apikeys")
+            .withSecondaryToPrimaryMapper(
+                (ApiKey k) -> {
+                  Set<ResourceID> owners = new HashSet<>();
+                  if (k.getSpec() != null && k.getSpec().user != null) {
+                    owners.add(new ResourceID(k.getSpec().user));
+                  }
+                  if (k.getStatus() != null
+                      && k.getStatus().effective != null
+                      && k.getStatus().effective.user != null) {
+                    owners.add(new ResourceID(k.getStatus().effective.user));
+                  }
+                  return owners;
+                });
+    if (config.watchNamespaces().isEmpty()) {
+      keyConfig.withWatchAllNamespaces();
+    } else {
+      keyConfig.withNamespaces(Set.copyOf(config.watchNamespaces()));
+    }
+    keys = new InformerEventSource<>(keyConfig.build(), context);
+    return List.of(enrolments, keys);
+  }
+
+  @Override
   public UpdateControl<ApiUser> reconcile(ApiUser user, Context<ApiUser> context) {
+    try {
+      return reconcileUser(user);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        // A newer version exists; its own event brings us back.
+        return UpdateControl.noUpdate();
+      }
+      throw e;
+    }
+  }
+
+  private UpdateControl<ApiUser> reconcileUser(ApiUser user) {
+    String name = user.getMetadata().getName();
+    String code = null;
+    Map<String, String> annotations = user.getMetadata().getAnnotations();
+    if (annotations != null && annotations.containsKey(CodeVerifier.ANNOTATION)) {
+      // Taken off first, by a write carrying the resourceVersion: one replica gets the code, and a
+      // crash from here on loses the attempt instead of repeating it. The code stays in memory.
+      ApiUser copy = StatusWriter.deepCopy(user);
+      code = copy.getMetadata().getAnnotations().remove(CodeVerifier.ANNOTATION);
+      user = client.resource(copy).update();
+      code = code == null ? "" : code.trim();
+    }
+
+    user = reclaimOrphans(user);
+    boolean mfa = mfaRequired(user);
+    String problem = null;
+    if (mfa && ApiUserRules.validate(user.getSpec()).isEmpty()) {
+      try {
+        user = ensureEnrolment(user);
+      } catch (EnrolmentConflict e) {
+        problem = e.getMessage();
+      }
+    }
+    if (code != null) {
+      user = confirm(user, code, mfa);
+    }
+    return writeStatus(user, mfa, problem);
+  }
+
+  /** Drops slots whose key no longer exists (deleted while no operator ran, or force-deleted). */
+  private ApiUser reclaimOrphans(ApiUser user) {
+    List<SlotLedger.Slot> slots = KeyLedger.slots(user);
+    Set<String> orphans = new HashSet<>();
+    for (SlotLedger.Slot slot : slots) {
+      Optional<ApiKey> cached = keys.get(new ResourceID(slot.name(), slot.namespace()));
+      if (cached.isPresent() && slot.uid().equals(cached.get().getMetadata().getUid())) {
+        continue;
+      }
+      // The cache may lag behind a key that just claimed: only the server's answer counts.
+      ApiKey live =
+          client.resources(ApiKey.class).inNamespace(slot.namespace()).withName(slot.name()).get();
+      if (live == null || !slot.uid().equals(live.getMetadata().getUid())) {
+        orphans.add(slot.uid());
+      }
+    }
+    if (orphans.isEmpty()) {
+      return user;
+    }
+    String name = user.getMetadata().getName();
+    List<SlotLedger.Slot> released = ledger.release(name, orphans);
+    for (SlotLedger.Slot s : released) {
+      LOG.info("ApiUser {}: reclaimed the slot of {}, which no longer exists", name, s.id());
+      events.normal(
+          user,
+          "SlotReclaimed",
+          "slot of ApiKey " + s.id() + " reclaimed: the key no longer exists");
+    }
+    return Optional.ofNullable(client.resources(ApiUser.class).withName(name).get()).orElse(user);
+  }
+
+  /** Creates the enrolment Secret once and records where it is. */
+  private ApiUser ensureEnrolment(ApiUser user) {
+    String name = user.getMetadata().getName();
+    String namespace = config.operatorNamespace();
+    String secretName = EnrolmentSecret.name(name);
+    Secret secret =
+        enrolments
+            .get(new ResourceID(secretName, namespace))
+            .filter(s -> EnrolmentSecret.belongsTo(s, user))
+            .orElse(null);
+    if (secret == null) {
+      secret = client.secrets().inNamespace(namespace).withName(secretName).get();
+    }
+    if (secret != null && !EnrolmentSecret.belongsTo(secret, user)) {
+      Map<String, String> labels = secret.getMetadata().getLabels();
+      boolean leftover =
+          labels != null
+              && EnrolmentSecret.PURPOSE.equals(labels.get(EnrolmentSecret.LABEL_PURPOSE))
+              && name.equals(labels.get(CredentialSecret.LABEL_USER));
+      if (!leftover) {
+        throw new EnrolmentConflict(namespace + "/" + secretName);
+      }
+      // Left by an earlier ApiUser of the same name: that account's secret is not this one's.
+      client.resource(secret).withGracePeriod(0).delete();
+      secret = null;
+    }
+    if (secret == null) {
+      try {
+        secret =
+            client
+                .secrets()
+                .inNamespace(namespace)
+                .resource(EnrolmentSecret.build(user, namespace, totp.newSecret()))
+                .create();
+        LOG.info("ApiUser {}: TOTP enrolment Secret {}/{} created", name, namespace, secretName);
+        events.normal(
+            user,
+            "EnrolmentSecretCreated",
+            "TOTP secret written to Secret "
+                + namespace
+                + "/"
+                + secretName
+                + " (keys secret, otpauthUri, qr.png); confirm with the annotation "
+                + CodeVerifier.ANNOTATION
+                + "=<code>");
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          throw new EnrolmentConflict(
+              namespace + "/" + secretName + " cannot be created: HTTP " + e.getCode());
+        }
+        secret = client.secrets().inNamespace(namespace).withName(secretName).get();
+        if (secret == null || !EnrolmentSecret.belongsTo(secret, user)) {
+          throw new EnrolmentConflict(namespace + "/" + secretName);
+        }
+      }
+    }
+    String uid = secret.getMetadata().getUid();
+    ApiUserStatus.MfaStatus recorded = user.getStatus() == null ? null : user.getStatus().mfa;
+    if (recorded != null
+        && recorded.enrolmentSecret != null
+        && uid.equals(recorded.enrolmentSecret.uid)) {
+      return user;
+    }
+    boolean reset =
+        recorded != null
+            && Boolean.TRUE.equals(recorded.confirmed)
+            && recorded.enrolmentSecret != null;
+    ApiUser written =
+        updater
+            .update(
+                user,
+                name,
+                (u, status) -> {
+                  if (status.mfa == null) {
+                    status.mfa = new ApiUserStatus.MfaStatus();
+                  }
+                  ApiUserStatus.SecretRef ref = new ApiUserStatus.SecretRef();
+                  ref.namespace = namespace;
+                  ref.name = secretName;
+                  ref.uid = uid;
+                  status.mfa.enrolmentSecret = ref;
+                  // A confirmation holds for the Secret it was given for.
+                  status.mfa.confirmed = false;
+                  return UserStatusUpdater.Step.write(true);
+                })
+            .user();
+    if (reset) {
+      events.warning(
+          written,
+          "EnrolmentReset",
+          "the enrolment Secret "
+              + namespace
+              + "/"
+              + secretName
+              + " was replaced or lost: enrol the new TOTP secret and confirm it with a code");
+    }
+    return written;
+  }
+
+  /** Checks an enrolment confirmation code. */
+  private ApiUser confirm(ApiUser user, String code, boolean mfa) {
+    String name = user.getMetadata().getName();
+    ApiUserStatus.MfaStatus state = user.getStatus() == null ? null : user.getStatus().mfa;
+    if (!mfa) {
+      events.normal(user, "VerificationSkipped", "TOTP code not needed: MFA is disabled");
+      return user;
+    }
+    if (state != null && Boolean.TRUE.equals(state.confirmed)) {
+      events.normal(user, "VerificationSkipped", "TOTP enrolment is already confirmed");
+      return user;
+    }
+    CodeVerifier.Attempt attempt = verifier.verify(user, code, true);
+    if (attempt.decision().isEmpty()) {
+      events.warning(
+          user, "VerificationFailed", "TOTP code not checked: the enrolment Secret is missing");
+      return user;
+    }
+    TotpGuard.Decision d = attempt.decision().get();
+    if (d.outcome() == TotpGuard.Outcome.ACCEPTED) {
+      audit.record(AuditLog.Action.VERIFIED, null, name, null, "TOTP enrolment confirmed");
+      events.normal(attempt.user(), "Verified", "TOTP enrolment confirmed");
+    } else {
+      audit.record(AuditLog.Action.VERIFICATION_FAILED, null, name, null, d.reason());
+      LOG.info("ApiUser {}: enrolment code refused: {}", name, d.reason());
+      events.warning(attempt.user(), "VerificationFailed", d.message());
+    }
+    return attempt.user();
+  }
+
+  private UpdateControl<ApiUser> writeStatus(ApiUser user, boolean mfa, String problem) {
     Instant now = clock.instant();
     Long generation = user.getMetadata().getGeneration();
     ApiUserStatus status =
@@ -52,19 +344,24 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     status.observedGeneration = generation;
 
     List<String> violations = ApiUserRules.validate(user.getSpec());
-    int limit =
-        user.getSpec() != null && user.getSpec().maxKeys != null
-            ? user.getSpec().maxKeys
-            : config.keysPerUser();
+    int limit = ledger.limit(user);
     ApiUserStatus.KeyCount count = new ApiUserStatus.KeyCount();
     count.limit = limit;
     count.used = status.keyRefs.size();
     status.keys = count;
-    boolean mfa = mfaRequired(user);
-    if (!mfa) {
-      status.mfa = null;
-    } else if (status.mfa == null) {
+    if (status.mfa == null) {
       status.mfa = new ApiUserStatus.MfaStatus();
+    }
+    TotpGuard.State guard = CodeVerifier.state(status.mfa);
+    boolean confirmed = Boolean.TRUE.equals(status.mfa.confirmed);
+    if (!mfa) {
+      status.mfa.state = "Disabled";
+    } else if (guard.lockedAt(now)) {
+      status.mfa.state = "Locked";
+    } else {
+      status.mfa.state = confirmed ? "Enrolled" : "EnrolmentPending";
+    }
+    if (status.mfa.confirmed == null) {
       status.mfa.confirmed = false;
     }
 
@@ -73,15 +370,25 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     if (!violations.isEmpty()) {
       reason = "InvalidSpec";
       message = String.join("; ", violations);
+    } else if (problem != null) {
+      reason = "EnrolmentConflict";
+      message = problem;
     } else if (user.getSpec().suspended != null && user.getSpec().suspended) {
       reason = "Suspended";
       message = "spec.suspended is true: no key is issued and none verifies";
-    } else if (mfa && !Boolean.TRUE.equals(status.mfa.confirmed)) {
+    } else if (mfa && !confirmed) {
       reason = "MfaNotEnrolled";
-      message = "TOTP enrolment is not confirmed; keys wait until it is";
+      message =
+          "TOTP enrolment is not confirmed: scan qr.png of Secret "
+              + config.operatorNamespace()
+              + "/"
+              + EnrolmentSecret.name(user.getMetadata().getName())
+              + ", then annotate the ApiUser with "
+              + CodeVerifier.ANNOTATION
+              + "=<code>; keys wait until then";
     } else {
       reason = null;
-      message = "account ready: " + limit + " key slots";
+      message = "account ready: " + count.used + " of " + limit + " key slots in use";
     }
     Conditions.set(
         status.conditions,
@@ -91,18 +398,26 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
         message,
         generation,
         now);
-    try {
-      statusWriter.write(user, status);
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
-        throw e;
-      }
-      // A newer version exists; its own event brings us back.
-      return UpdateControl.noUpdate();
+    statusWriter.write(user, status);
+    if (("InvalidSpec".equals(reason) || "EnrolmentConflict".equals(reason))
+        && (before == null || !message.equals(before.message))) {
+      events.warning(user, reason, message);
     }
-    if ("InvalidSpec".equals(reason) && (before == null || !message.equals(before.message))) {
-      events.warning(user, "InvalidSpec", message);
+    if (mfa && guard.lockedAt(now)) {
+      return UpdateControl.<ApiUser>noUpdate()
+          .rescheduleAfter(Duration.between(now, guard.lockedUntil()));
     }
     return UpdateControl.noUpdate();
+  }
+
+  /** A Secret of the enrolment Secret's name that Keyward did not write for this user. */
+  static final class EnrolmentConflict extends RuntimeException {
+    EnrolmentConflict(String secret) {
+      super(
+          "enrolment Secret " + secret + " exists and is not Keyward's for this user",
+          null,
+          false,
+          false);
+    }
   }
 }

@@ -30,8 +30,17 @@ public final class AccountCheck {
   /** Why a key cannot go ahead: the phase it waits in, the condition reason and a message. */
   public record Block(String phase, String reason, String message) {}
 
-  /** The first reason the account blocks a key in {@code namespace}, or empty when none. */
+  /** As {@link #check(Account, String, boolean)} for a key not issued yet. */
   public static Optional<Block> check(Account account, String namespace) {
+    return check(account, namespace, false);
+  }
+
+  /**
+   * The first reason the account blocks a key in {@code namespace}, or empty when none. An issued
+   * key is not blocked by unconfirmed MFA enrolment: it was authorized when it was issued, and only
+   * widening edits of it wait for a code.
+   */
+  public static Optional<Block> check(Account account, String namespace, boolean issued) {
     if (!account.exists()) {
       return Optional.of(
           new Block(
@@ -60,7 +69,7 @@ public final class AccountCheck {
               "UserSuspended",
               "ApiUser " + account.name() + " is suspended: no key is issued and none verifies"));
     }
-    if (account.mfaRequired() && !account.mfaConfirmed()) {
+    if (!issued && account.mfaRequired() && !account.mfaConfirmed()) {
       return Optional.of(
           new Block(
               "AwaitingVerification",

@@ -24,6 +24,12 @@ public final class StatusWriter {
     return copy(key.getStatus(), ApiKeyStatus.class, ApiKeyStatus::new);
   }
 
+  /** A deep copy of a resource, to change without touching a cached instance. */
+  @SuppressWarnings("unchecked")
+  public static <R> R deepCopy(R resource) {
+    return (R) JSON.convertValue(resource, resource.getClass());
+  }
+
   /** A deep copy of a status, or a new one. */
   public static <S> S copy(S status, Class<S> type, java.util.function.Supplier<S> fresh) {
     return status == null ? fresh.get() : JSON.convertValue(status, type);

@@ -29,4 +29,13 @@ class AccountCheckTest {
         .extracting(AccountCheck.Block::phase, AccountCheck.Block::reason)
         .containsExactly("AwaitingVerification", "MfaNotEnrolled");
   }
+
+  @Test
+  void unconfirmedMfaBlocksOnlyKeysNotIssuedYet() {
+    Account mfa = new Account("alice", true, List.of("a"), false, true, false);
+    assertThat(AccountCheck.check(mfa, "a", true)).isEmpty();
+    Account suspended = new Account("alice", true, List.of("a"), true, true, false);
+    assertThat(AccountCheck.check(suspended, "a", true).orElseThrow().reason())
+        .isEqualTo("UserSuspended");
+  }
 }

@@ -82,6 +82,53 @@ final class Fixtures {
     }
   }
 
+  /** Sets an annotation on a key, as kubectl annotate --overwrite would. */
+  static ApiKey annotateKey(String namespace, String name, String annotation, String value) {
+    return editKey(
+        namespace,
+        name,
+        k -> {
+          if (k.getMetadata().getAnnotations() == null) {
+            k.getMetadata().setAnnotations(new java.util.HashMap<>());
+          }
+          k.getMetadata().getAnnotations().put(annotation, value);
+          return k;
+        });
+  }
+
+  /** Sets an annotation on a user. */
+  static ApiUser annotateUser(String name, String annotation, String value) {
+    return editUser(
+        name,
+        u -> {
+          if (u.getMetadata().getAnnotations() == null) {
+            u.getMetadata().setAnnotations(new java.util.HashMap<>());
+          }
+          u.getMetadata().getAnnotations().put(annotation, value);
+          return u;
+        });
+  }
+
+  static ApiUser getUser(String name) {
+    return client().resources(ApiUser.class).withName(name).get();
+  }
+
+  /** Waits until the user satisfies the predicate and returns it. */
+  static ApiUser awaitUser(String name, Predicate<ApiUser> until) {
+    return await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> getUser(name), u -> u != null && until.test(u));
+  }
+
+  /** Whether a condition of the key has this status and reason. */
+  static Predicate<ApiKey> condition(String type, String status, String reason) {
+    return k ->
+        condition(k, type)
+            .filter(c -> status.equals(c.status) && (reason == null || reason.equals(c.reason)))
+            .isPresent();
+  }
+
   static ApiKey get(String namespace, String name) {
     return client().resources(ApiKey.class).inNamespace(namespace).withName(name).get();
   }

@@ -57,6 +57,24 @@ class NoSecretLeakIT {
     places.put("secret metadata", metadata.toString());
 
     assertThat(places.get("operator log")).contains("\"action\":\"ISSUED\"");
+    // TOTP codes: never logged, never in an event, never with their annotation anywhere.
+    assertThat(TotpIT.CODES).as("TotpIT must have submitted codes").isNotEmpty();
+    java.util.regex.Pattern annotated =
+        java.util.regex.Pattern.compile("totp-code[\\s\"'=:]+[0-9]{6}");
+    for (var place : places.entrySet()) {
+      assertThat(annotated.matcher(place.getValue()).find())
+          .as("a TOTP code annotation appears in the %s", place.getKey())
+          .isFalse();
+    }
+    for (String code : TotpIT.CODES) {
+      java.util.regex.Pattern bounded =
+          java.util.regex.Pattern.compile("(?<![0-9])" + code + "(?![0-9])");
+      for (String place : List.of("operator log", "events")) {
+        assertThat(bounded.matcher(places.get(place)).find())
+            .as("a submitted TOTP code appears in the %s", place)
+            .isFalse();
+      }
+    }
     for (var place : places.entrySet()) {
       for (String secret : secrets) {
         assertThat(place.getValue().contains(secret))

@@ -5,6 +5,7 @@ import io.javaoperatorsdk.operator.Operator;
 import io.keyward.operator.KeywardOperator;
 import io.keyward.operator.MutableClock;
 import io.keyward.operator.config.KeywardConfig;
+import io.keyward.operator.metrics.KeywardMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
@@ -15,6 +16,7 @@ public final class RunningOperator implements AutoCloseable {
   private final MutableClock clock;
   private KubernetesClient client;
   private Operator operator;
+  private KeywardMetrics metrics;
 
   private RunningOperator(KeywardConfig config, MutableClock clock) {
     this.config = config;
@@ -35,7 +37,23 @@ public final class RunningOperator implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    operator = KeywardOperator.start(client, config, clock);
+    metrics = new KeywardMetrics();
+    operator = KeywardOperator.start(client, config, clock, metrics);
+  }
+
+  /** Stops the operator, as if it were down, until {@link #resume}. */
+  public void pause() {
+    stopInstance();
+  }
+
+  /** Starts a paused operator again. */
+  public void resume() {
+    startInstance();
+  }
+
+  /** The running instance's metrics. */
+  public KeywardMetrics metrics() {
+    return metrics;
   }
 
   /** Stops and starts again, as a crashed or redeployed operator would. */

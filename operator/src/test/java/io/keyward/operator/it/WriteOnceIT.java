@@ -40,6 +40,13 @@ class WriteOnceIT {
   static void start() {
     RealCluster.namespace(NS);
     user("walt", NS);
+    // More keys than the default limit of 5: the limit is QuotaIT's subject, not this test's.
+    editUser(
+        "walt",
+        u -> {
+          u.getSpec().maxKeys = 50;
+          return u;
+        });
     operator = RunningOperator.start(Map.of());
   }
 

@@ -1,0 +1,101 @@
+package io.keyward.operator.accounts;
+
+import io.keyward.operator.api.ApiUser;
+import io.keyward.operator.api.ApiUserStatus;
+import io.keyward.operator.config.KeywardConfig;
+import io.keyward.operator.domain.SlotLedger;
+import io.keyward.operator.domain.SlotLedger.Slot;
+import java.util.List;
+import java.util.Set;
+
+/** Claims and releases key slots in ApiUser.status.keyRefs (compare and swap, see the updater). */
+public final class KeyLedger {
+  private final UserStatusUpdater updater;
+  private final KeywardConfig config;
+
+  public KeyLedger(UserStatusUpdater updater, KeywardConfig config) {
+    this.updater = updater;
+    this.config = config;
+  }
+
+  /** The user's limit: spec.maxKeys, else the configured default. */
+  public int limit(ApiUser user) {
+    return user.getSpec() != null && user.getSpec().maxKeys != null
+        ? user.getSpec().maxKeys
+        : config.keysPerUser();
+  }
+
+  /** The ledger as recorded in a user's status. */
+  public static List<Slot> slots(ApiUserStatus status) {
+    return status == null || status.keyRefs == null
+        ? List.of()
+        : status.keyRefs.stream().map(r -> new Slot(r.namespace, r.name, r.uid, r.type)).toList();
+  }
+
+  /** The ledger of a user. */
+  public static List<Slot> slots(ApiUser user) {
+    return slots(user.getStatus());
+  }
+
+  /**
+   * Claims a slot for {@code slot}'s key when it holds none, a slot is free and no older key waits
+   * (see {@link SlotLedger#decide}); decided again on every conflict.
+   *
+   * @param cached the user as the cache has it
+   */
+  public SlotLedger.Decision claim(ApiUser cached, Slot slot, int olderWaiting) {
+    return updater
+        .update(
+            cached,
+            cached.getMetadata().getName(),
+            (user, status) -> {
+              List<Slot> ledger = slots(status);
+              SlotLedger.Decision d =
+                  SlotLedger.decide(ledger, limit(user), slot.uid(), olderWaiting);
+              if (d instanceof SlotLedger.Claim) {
+                status.keyRefs = new java.util.ArrayList<>(refs(SlotLedger.with(ledger, slot)));
+                return UserStatusUpdater.Step.write(d);
+              }
+              return UserStatusUpdater.Step.keep(d);
+            })
+        .result();
+  }
+
+  /**
+   * Releases the slots of the given keys; returns the slots released (none if the user is gone).
+   */
+  public List<Slot> release(String userName, Set<String> uids) {
+    try {
+      return updater
+          .update(
+              null,
+              userName,
+              (user, status) -> {
+                List<Slot> ledger = slots(status);
+                List<Slot> released = ledger.stream().filter(s -> uids.contains(s.uid())).toList();
+                if (released.isEmpty()) {
+                  return UserStatusUpdater.Step.keep(released);
+                }
+                status.keyRefs = new java.util.ArrayList<>(refs(SlotLedger.without(ledger, uids)));
+                return UserStatusUpdater.Step.write(released);
+              })
+          .result();
+    } catch (UserStatusUpdater.UserNotFoundException e) {
+      return List.of();
+    }
+  }
+
+  static List<ApiUserStatus.KeyRef> refs(List<Slot> slots) {
+    return slots.stream()
+        .map(
+            s -> {
+              ApiUserStatus.KeyRef r = new ApiUserStatus.KeyRef();
+              r.namespace = s.namespace();
+              r.name = s.name();
+              r.uid = s.uid();
+              r.type = s.type();
+              return r;
+            })
+        .toList();
+  }
+}

@@ -1,0 +1,310 @@
+package io.keyward.operator.it;
+
+import static io.keyward.operator.it.Fixtures.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.api.ApiUser;
+import io.keyward.operator.mfa.QrCodeTest;
+import io.keyward.operator.mfa.Totp;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * TOTP on a real API server, as a user with an authenticator app goes through it: enrolment Secret,
+ * confirmation, a key verified by code, a replayed code refused, widening edits held back until a
+ * fresh code, the lock after five failures, and suspension. The operator's clock is moved instead
+ * of waiting for new 30 s steps.
+ */
+@ExtendWith(RealCluster.class)
+@Order(7)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TotpIT {
+  private static final String NS = "totp";
+  private static final String OPERATOR_NS = "keyward-system";
+  private static final String USER = "mia";
+  private static final String KEY = "mia-bot";
+  private static final Totp TOTP = new Totp();
+
+  /** Every code this test submitted, for NoSecretLeakIT. */
+  static final Set<String> CODES = ConcurrentHashMap.newKeySet();
+
+  private static RunningOperator operator;
+  private static String totpSecret;
+  private static String enrolmentVersion;
+
+  @BeforeAll
+  static void start() {
+    RealCluster.namespace(NS);
+    RealCluster.namespace(OPERATOR_NS);
+    operator = RunningOperator.start(Map.of());
+  }
+
+  @AfterAll
+  static void stop() {
+    operator.close();
+  }
+
+  @Test
+  @Order(1)
+  void enrolmentWritesTheSecretOnceAndKeysWaitForIt() throws Exception {
+    ApiUser u = new ApiUser();
+    u.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(USER).build());
+    u.setSpec(new io.keyward.operator.api.ApiUserSpec());
+    u.getSpec().namespaces = List.of(NS);
+    client().resource(u).create(); // mfa.totp defaults to Required
+
+    Secret enrolment =
+        await().atMost(WAIT).until(() -> secret(OPERATOR_NS, USER + "-totp"), s -> s != null);
+    assertThat(enrolment.getType()).isEqualTo("keyward.io/totp-enrolment");
+    assertThat(enrolment.getData()).containsOnlyKeys("secret", "otpauthUri", "qr.png");
+    totpSecret = decode(enrolment, "secret");
+    assertThat(totpSecret).matches("^[A-Z2-7]{32}$");
+    String uri = decode(enrolment, "otpauthUri");
+    assertThat(uri)
+        .isEqualTo("otpauth://totp/Keyward:" + USER + "?secret=" + totpSecret + "&issuer=Keyward");
+    assertThat(QrCodeTest.decode(Base64.getDecoder().decode(enrolment.getData().get("qr.png"))))
+        .isEqualTo(uri);
+    assertThat(enrolment.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(o -> assertThat(o.getKind()).isEqualTo("ApiUser"));
+    enrolmentVersion = enrolment.getMetadata().getResourceVersion();
+
+    ApiUser pending =
+        awaitUser(
+            USER,
+            x ->
+                x.getStatus() != null
+                    && x.getStatus().mfa != null
+                    && x.getStatus().mfa.enrolmentSecret != null
+                    && "EnrolmentPending".equals(x.getStatus().mfa.state));
+    assertThat(pending.getStatus().mfa.confirmed).isFalse();
+    assertThat(pending.getStatus().mfa.enrolmentSecret.name).isEqualTo(USER + "-totp");
+    assertThat(pending.getStatus().mfa.enrolmentSecret.namespace).isEqualTo(OPERATOR_NS);
+
+    key(NS, KEY, USER, s -> {});
+    ApiKey waiting = awaitKey(NS, KEY, condition("Verified", "False", "MfaNotEnrolled"));
+    assertThat(waiting.getStatus().phase).isEqualTo("AwaitingVerification");
+    assertThat(secret(NS, KEY + "-credentials")).isNull();
+  }
+
+  @Test
+  @Order(2)
+  void aWrongCodeFailsAndTheRightOneConfirmsEnrolment() {
+    annotateUser(USER, "keyward.io/totp-code", wrongCode());
+    awaitEvents("default", USER, "VerificationFailed");
+    ApiUser failed = awaitUser(USER, u -> !annotated(u.getMetadata().getAnnotations()));
+    assertThat(failed.getStatus().mfa.confirmed).isFalse();
+    assertThat(operator.metrics().scrape())
+        .containsPattern(
+            "keyward_totp_failures_total\\{[^}]*reason=\"InvalidCode\"[^}]*user=\"mia\"[^}]*} 1\\.0");
+
+    annotateUser(USER, "keyward.io/totp-code", code(0));
+    ApiUser confirmed = awaitUser(USER, u -> Boolean.TRUE.equals(u.getStatus().mfa.confirmed));
+    assertThat(confirmed.getStatus().mfa.state).isEqualTo("Enrolled");
+    assertThat(annotated(confirmed.getMetadata().getAnnotations())).isFalse();
+    assertThat(awaitEvents("default", USER, "Verified")).isNotEmpty();
+    await().atMost(WAIT).until(() -> "True".equals(readyOf(getUser(USER))));
+    // Written once: confirming did not touch the enrolment Secret.
+    assertThat(secret(OPERATOR_NS, USER + "-totp").getMetadata().getResourceVersion())
+        .isEqualTo(enrolmentVersion);
+
+    ApiKey awaiting = awaitKey(NS, KEY, condition("Verified", "False", "AwaitingCode"));
+    assertThat(awaiting.getStatus().phase).isEqualTo("AwaitingVerification");
+    assertThat(condition(awaiting, "QuotaAvailable").orElseThrow().status).isEqualTo("True");
+  }
+
+  @Test
+  @Order(3)
+  void aReplayedCodeIsRefusedAndAFreshOneIssuesTheKey() {
+    // The code that confirmed enrolment: its time step is used up for this user.
+    annotateKey(NS, KEY, "keyward.io/totp-code", code(0));
+    ApiKey refused = awaitKey(NS, KEY, condition("Verified", "False", "CodeReplayed"));
+    assertThat(refused.getStatus().phase).isEqualTo("AwaitingVerification");
+    assertThat(annotated(refused.getMetadata().getAnnotations())).isFalse();
+    assertThat(awaitEvents(NS, KEY, "VerificationFailed")).isNotEmpty();
+    assertThat(secret(NS, KEY + "-credentials")).isNull();
+
+    operator.clock().advance(Totp.STEP);
+    annotateKey(NS, KEY, "keyward.io/totp-code", code(0));
+    ApiKey active = awaitKey(NS, KEY, phase("Active"));
+    assertThat(condition(active, "Verified").orElseThrow().status).isEqualTo("True");
+    assertThat(annotated(active.getMetadata().getAnnotations())).isFalse();
+    assertThat(active.getStatus().effective.permissions).containsExactly("read");
+    assertThat(secret(NS, KEY + "-credentials")).isNotNull();
+    assertThat(awaitEvents(NS, KEY, "Verified")).isNotEmpty();
+  }
+
+  @Test
+  @Order(4)
+  void wideningWaitsForAFreshCodeWhileNarrowingAppliesAtOnce() {
+    String secretVersion = secret(NS, KEY + "-credentials").getMetadata().getResourceVersion();
+    permit(List.of("read", "trade"));
+    ApiKey held = awaitKey(NS, KEY, condition("Verified", "False", "WideningPending"));
+    assertThat(held.getStatus().phase).isEqualTo("Active");
+    assertThat(held.getStatus().effective.permissions).containsExactly("read");
+    assertThat(condition(held, "Verified").orElseThrow().message).contains("adds permission trade");
+
+    // Binding an IP narrows: it applies at once, while trade still waits.
+    editKey(
+        NS,
+        KEY,
+        k -> {
+          k.getSpec().ipWhitelist = List.of("203.0.113.10");
+          return k;
+        });
+    ApiKey bound =
+        awaitKey(NS, KEY, k -> k.getStatus().effective.ipWhitelist.equals(List.of("203.0.113.10")));
+    assertThat(bound.getStatus().effective.permissions).containsExactly("read");
+
+    operator.clock().advance(Totp.STEP);
+    annotateKey(NS, KEY, "keyward.io/totp-code", code(0));
+    ApiKey widened = awaitInForce(List.of("read", "trade"));
+    assertThat(condition(widened, "Verified").orElseThrow().status).isEqualTo("True");
+
+    permit(List.of("read"));
+    ApiKey narrowed = awaitInForce(List.of("read"));
+    assertThat(condition(narrowed, "Verified").orElseThrow().status).isEqualTo("True");
+    // None of it re-keyed.
+    assertThat(secret(NS, KEY + "-credentials").getMetadata().getResourceVersion())
+        .isEqualTo(secretVersion);
+  }
+
+  @Test
+  @Order(5)
+  void fiveFailuresLockVerificationFor15Minutes() {
+    permit(List.of("read", "trade"));
+    awaitKey(NS, KEY, condition("Verified", "False", "WideningPending"));
+    for (int i = 1; i <= 5; i++) {
+      annotateKey(NS, KEY, "keyward.io/totp-code", wrongCode());
+      int failures = i;
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  events(NS, KEY, "VerificationFailed").stream()
+                          .mapToInt(e -> e.getCount() == null ? 1 : e.getCount())
+                          .sum()
+                      >= failures + 1);
+      awaitKey(NS, KEY, k -> !annotated(k.getMetadata().getAnnotations()));
+    }
+    ApiKey locked = awaitKey(NS, KEY, condition("Verified", "False", "TooManyAttempts"));
+    assertThat(locked.getStatus().effective.permissions).containsExactly("read");
+    ApiUser user = awaitUser(USER, u -> "Locked".equals(u.getStatus().mfa.state));
+    assertThat(user.getStatus().mfa.lockedUntil).isNotNull();
+
+    // Even the right code is refused while locked.
+    operator.clock().advance(Totp.STEP);
+    annotateKey(NS, KEY, "keyward.io/totp-code", code(0));
+    awaitKey(NS, KEY, k -> !annotated(k.getMetadata().getAnnotations()));
+    await()
+        .during(Duration.ofSeconds(1))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> get(NS, KEY).getStatus().effective.permissions.equals(List.of("read")));
+    assertThat(operator.metrics().scrape())
+        .containsPattern(
+            "keyward_totp_failures_total\\{[^}]*reason=\"TooManyAttempts\"[^}]*} [1-9]");
+
+    operator.clock().advance(Duration.ofMinutes(15));
+    annotateKey(NS, KEY, "keyward.io/totp-code", code(0));
+    ApiKey accepted = awaitInForce(List.of("read", "trade"));
+    assertThat(condition(accepted, "Verified").orElseThrow().status).isEqualTo("True");
+  }
+
+  @Test
+  @Order(6)
+  void suspensionStopsTheKeyWithoutDeletingAnythingAndLiftingItRestoresIt() {
+    Secret before = secret(NS, KEY + "-credentials");
+    editUser(
+        USER,
+        u -> {
+          u.getSpec().suspended = true;
+          return u;
+        });
+    ApiKey stopped = awaitKey(NS, KEY, condition("Ready", "False", "UserSuspended"));
+    assertThat(stopped.getStatus().accessKey).isNotNull();
+    assertThat(secret(NS, KEY + "-credentials").getMetadata().getResourceVersion())
+        .isEqualTo(before.getMetadata().getResourceVersion());
+    await().atMost(WAIT).until(() -> "False".equals(readyOf(getUser(USER))));
+
+    editUser(
+        USER,
+        u -> {
+          u.getSpec().suspended = false;
+          return u;
+        });
+    ApiKey restored = awaitKey(NS, KEY, condition("Ready", "True", null));
+    assertThat(restored.getStatus().accessKey).isEqualTo(stopped.getStatus().accessKey);
+    assertThat(secret(NS, KEY + "-credentials").getData()).isEqualTo(before.getData());
+  }
+
+  /** Sets the key's spec.permissions. */
+  private static void permit(List<String> permissions) {
+    editKey(
+        NS,
+        KEY,
+        k -> {
+          k.getSpec().permissions = permissions;
+          return k;
+        });
+  }
+
+  /** Waits until status.effective grants exactly these permissions. */
+  private static ApiKey awaitInForce(List<String> permissions) {
+    return awaitKey(NS, KEY, k -> k.getStatus().effective.permissions.equals(permissions));
+  }
+
+  /** The code of the operator's current time step moved by {@code offset} steps. */
+  private static String code(int offset) {
+    String c = TOTP.code(totpSecret, Totp.step(operator.clock().instant()) + offset);
+    CODES.add(c);
+    return c;
+  }
+
+  /** A six-digit code that matches no step near the operator's now. */
+  private static String wrongCode() {
+    long now = Totp.step(operator.clock().instant());
+    for (int candidate = 0; ; candidate += 111111) {
+      String c = String.format("%06d", candidate % 1000000);
+      boolean matches = false;
+      for (long s = now - 2; s <= now + 2; s++) {
+        matches |= TOTP.code(totpSecret, s).equals(c);
+      }
+      if (!matches) {
+        return c;
+      }
+    }
+  }
+
+  private static boolean annotated(Map<String, String> annotations) {
+    return annotations != null && annotations.containsKey("keyward.io/totp-code");
+  }
+
+  private static String readyOf(ApiUser u) {
+    return u.getStatus() == null
+        ? null
+        : u.getStatus().conditions.stream()
+            .filter(c -> "Ready".equals(c.type))
+            .map(c -> c.status)
+            .findFirst()
+            .orElse(null);
+  }
+
+  private static String decode(Secret s, String key) {
+    return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
+  }
+}
