@@ -16,6 +16,7 @@ import io.keyward.operator.domain.KeyGenerator;
 import io.keyward.operator.events.EventRecorder;
 import io.keyward.operator.issuance.KeyIssuer;
 import io.keyward.operator.metrics.KeywardMetrics;
+import io.keyward.operator.metrics.MetricsServer;
 import io.keyward.operator.mfa.Totp;
 import io.keyward.operator.status.StatusWriter;
 import java.net.InetAddress;
@@ -43,8 +44,13 @@ public final class KeywardOperator {
     }
     // In-cluster service account, else KUBECONFIG, else ~/.kube/config.
     KubernetesClient client = new KubernetesClientBuilder().build();
-    Operator operator = start(client, config, Clock.systemUTC());
+    KeywardMetrics metrics = new KeywardMetrics();
+    Operator operator = start(client, config, Clock.systemUTC(), metrics);
     operator.installShutdownHook(Duration.ofSeconds(10));
+    if (config.metricsPort() > 0) {
+      MetricsServer server = MetricsServer.start(config.metricsPort(), metrics);
+      LOG.info("Metrics on http://0.0.0.0:{}/metrics", server.port());
+    }
     LOG.info("Keyward operator running against {}", client.getMasterUrl());
   }
 

@@ -34,7 +34,8 @@ public record KeywardConfig(
     String operatorNamespace,
     Set<String> watchNamespaces,
     boolean leaderElection,
-    String leaseName) {
+    String leaseName,
+    int metricsPort) {
 
   public static final ConfigOption<Integer> KEYS_PER_USER =
       new ConfigOption<>(
@@ -100,6 +101,13 @@ public record KeywardConfig(
           "The name of the leader-election Lease.",
           Function.identity());
 
+  public static final ConfigOption<Integer> METRICS_PORT =
+      new ConfigOption<>(
+          "operator.metricsPort",
+          "8080",
+          "Port of the HTTP endpoint serving /metrics (Prometheus) and /healthz; 0 turns it off.",
+          KeywardConfig::port);
+
   /** Every option, in documentation order. */
   public static final List<ConfigOption<?>> OPTIONS =
       List.of(
@@ -114,7 +122,8 @@ public record KeywardConfig(
           OPERATOR_NAMESPACE,
           WATCH_NAMESPACES,
           LEADER_ELECTION,
-          LEASE_NAME);
+          LEASE_NAME,
+          METRICS_PORT);
 
   public KeywardConfig {
     if (minValidity.compareTo(maxValidity) > 0) {
@@ -178,7 +187,8 @@ public record KeywardConfig(
         get(values, OPERATOR_NAMESPACE),
         get(values, WATCH_NAMESPACES),
         get(values, LEADER_ELECTION),
-        get(values, LEASE_NAME));
+        get(values, LEASE_NAME),
+        get(values, METRICS_PORT));
   }
 
   /** A copy with some settings changed, keyed by option path (for tests and tools). */
@@ -202,6 +212,7 @@ public record KeywardConfig(
     v.put(WATCH_NAMESPACES.path(), String.join(",", watchNamespaces));
     v.put(LEADER_ELECTION.path(), Boolean.toString(leaderElection));
     v.put(LEASE_NAME.path(), leaseName);
+    v.put(METRICS_PORT.path(), Integer.toString(metricsPort));
     return v;
   }
 
@@ -239,6 +250,19 @@ public record KeywardConfig(
     } else {
       out.put(prefix, node.asText());
     }
+  }
+
+  private static Integer port(String s) {
+    int p;
+    try {
+      p = Integer.parseInt(s.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("'" + s + "' is not a port number");
+    }
+    if (p < 0 || p > 65535) {
+      throw new IllegalArgumentException(p + " is not a port number (0 to 65535)");
+    }
+    return p;
   }
 
   private static Function<String, Integer> positiveInt() {
