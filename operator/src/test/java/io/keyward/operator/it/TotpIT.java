@@ -119,6 +119,15 @@ class TotpIT {
     assertThat(annotated(confirmed.getMetadata().getAnnotations())).isFalse();
     assertThat(awaitEvents("default", USER, "Verified")).isNotEmpty();
     await().atMost(WAIT).until(() -> "True".equals(readyOf(getUser(USER))));
+    // kubectl get apiuser: the server's table has the USED, LIMIT and MFA columns filled.
+    // The waiting key claims its slot once enrolment is confirmed.
+    Map<String, Object> row =
+        await()
+            .atMost(WAIT)
+            .until(
+                () -> tableRow(USER),
+                r -> "Enrolled".equals(r.get("MFA")) && Integer.valueOf(1).equals(r.get("Used")));
+    assertThat(row).containsEntry("Limit", 5).containsEntry("Ready", "True");
     // Written once: confirming did not touch the enrolment Secret.
     assertThat(secret(OPERATOR_NS, USER + "-totp").getMetadata().getResourceVersion())
         .isEqualTo(enrolmentVersion);
@@ -292,6 +301,28 @@ class TotpIT {
 
   private static boolean annotated(Map<String, String> annotations) {
     return annotations != null && annotations.containsKey("keyward.io/totp-code");
+  }
+
+  /** The user's row as the API server renders it for kubectl (the Table form). */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> tableRow(String name) throws Exception {
+    var http = client().getHttpClient();
+    var request =
+        http.newHttpRequestBuilder()
+            .uri(client().getMasterUrl() + "apis/keyward.io/v1alpha1/apiusers/" + name)
+            .header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+            .build();
+    String body = http.sendAsync(request, String.class).get().body();
+    Map<String, Object> table =
+        io.fabric8.kubernetes.client.utils.Serialization.unmarshal(body, Map.class);
+    List<Map<String, Object>> columns = (List<Map<String, Object>>) table.get("columnDefinitions");
+    List<Object> cells =
+        (List<Object>) ((List<Map<String, Object>>) table.get("rows")).get(0).get("cells");
+    Map<String, Object> row = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < columns.size(); i++) {
+      row.put((String) columns.get(i).get("name"), cells.get(i));
+    }
+    return row;
   }
 
   private static String readyOf(ApiUser u) {
