@@ -186,10 +186,18 @@ class QuotaIT {
                 });
       }
       ApiKey aWaitingKey = waiting(keys).get(0);
-      String message = condition(aWaitingKey, "QuotaAvailable").orElseThrow().message;
-      for (ApiKey holder : active(keys)) {
-        assertThat(message).contains(ns + "/" + holder.getMetadata().getName());
-      }
+      String waitingName = aWaitingKey.getMetadata().getName();
+      // The message is rewritten when the key reconciles after the last claim: wait for that.
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () -> {
+                String message =
+                    condition(get(ns, waitingName), "QuotaAvailable").orElseThrow().message;
+                for (ApiKey holder : active(keys)) {
+                  assertThat(message).contains(ns + "/" + holder.getMetadata().getName());
+                }
+              });
       assertThat(awaitEvents(ns, aWaitingKey.getMetadata().getName(), "KeyLimitReached"))
           .isNotEmpty();
 
