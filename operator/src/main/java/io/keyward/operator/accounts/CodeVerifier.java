@@ -1,5 +1,6 @@
 package io.keyward.operator.accounts;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.keyward.operator.api.ApiUser;
@@ -7,10 +8,12 @@ import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.metrics.KeywardMetrics;
 import io.keyward.operator.mfa.Totp;
 import io.keyward.operator.mfa.TotpGuard;
+import io.keyward.operator.status.StatusWriter;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -42,6 +45,27 @@ public final class CodeVerifier {
     this.clock = clock;
     this.namespace = operatorNamespace;
     this.metrics = metrics;
+  }
+
+  /** A resource with its code annotation taken off, and the code (trimmed; "" if blank). */
+  public record Taken<R>(R resource, String code) {}
+
+  /**
+   * Takes the code annotation off {@code resource} by an update that carries its resourceVersion:
+   * of two replicas only one gets the code, and a crash from here on loses the attempt instead of
+   * repeating it. The code then lives in memory only. A 409 is thrown on to the caller.
+   *
+   * @return null when the resource carries no code
+   */
+  public static <R extends HasMetadata> Taken<R> take(KubernetesClient client, R resource) {
+    Map<String, String> annotations = resource.getMetadata().getAnnotations();
+    if (annotations == null || !annotations.containsKey(ANNOTATION)) {
+      return null;
+    }
+    R copy = StatusWriter.deepCopy(resource);
+    String code = copy.getMetadata().getAnnotations().remove(ANNOTATION);
+    R written = client.resource(copy).update();
+    return new Taken<>(written, code == null ? "" : code.trim());
   }
 
   /**

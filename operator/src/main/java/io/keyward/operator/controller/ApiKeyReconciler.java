@@ -206,24 +206,21 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   }
 
   private ApiKey takeCode(ApiKey key, CodeAttempt attempt) {
-    Map<String, String> annotations = key.getMetadata().getAnnotations();
-    if (annotations == null || !annotations.containsKey(CodeVerifier.ANNOTATION)) {
-      return key;
-    }
-    ApiKey copy = StatusWriter.deepCopy(key);
-    String code = copy.getMetadata().getAnnotations().remove(CodeVerifier.ANNOTATION);
-    ApiKey written;
+    CodeVerifier.Taken<ApiKey> taken;
     try {
-      written = client.resource(copy).update();
+      taken = CodeVerifier.take(client, key);
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
         throw new ConflictException();
       }
       throw e;
     }
-    attempt.code = code == null ? "" : code.trim();
-    attempt.generation = written.getMetadata().getGeneration();
-    return written;
+    if (taken == null) {
+      return key;
+    }
+    attempt.code = taken.code();
+    attempt.generation = taken.resource().getMetadata().getGeneration();
+    return taken.resource();
   }
 
   /** A code that arrived where none can be checked: said so, never counted, never kept. */

@@ -147,16 +147,11 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
   }
 
   private UpdateControl<ApiUser> reconcileUser(ApiUser user) {
-    String name = user.getMetadata().getName();
     String code = null;
-    Map<String, String> annotations = user.getMetadata().getAnnotations();
-    if (annotations != null && annotations.containsKey(CodeVerifier.ANNOTATION)) {
-      // Taken off first, by a write carrying the resourceVersion: one replica gets the code, and a
-      // crash from here on loses the attempt instead of repeating it. The code stays in memory.
-      ApiUser copy = StatusWriter.deepCopy(user);
-      code = copy.getMetadata().getAnnotations().remove(CodeVerifier.ANNOTATION);
-      user = client.resource(copy).update();
-      code = code == null ? "" : code.trim();
+    CodeVerifier.Taken<ApiUser> taken = CodeVerifier.take(client, user);
+    if (taken != null) {
+      user = taken.resource();
+      code = taken.code();
     }
 
     user = reclaimOrphans(user);
