@@ -609,8 +609,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
             .filter(k -> !holders.contains(k.getMetadata().getUid()))
             .filter(k -> namespaces.contains("*") || namespaces.contains(ns(k)))
             .filter(k -> !released(k))
-            .filter(
-                k -> rules.validate(name(k), k.getSpec(), prior(StatusWriter.copyOf(k))).valid())
+            .filter(k -> rules.validate(name(k), k.getSpec(), prior(k.getStatus())).valid())
             .map(ApiKeyReconciler::candidate)
             .toList();
     return SlotLedger.olderThan(candidate(key), waiting);
@@ -770,8 +769,9 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
             && Boolean.TRUE.equals(u.getStatus().mfa.confirmed));
   }
 
+  /** What an issued key fixed for good; {@code status} is only read, and may be null. */
   private static ApiKeyRules.Prior prior(ApiKeyStatus status) {
-    if (status.accessKey == null) {
+    if (status == null || status.accessKey == null) {
       return ApiKeyRules.Prior.NONE;
     }
     return new ApiKeyRules.Prior(
