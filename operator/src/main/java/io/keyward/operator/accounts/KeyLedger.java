@@ -62,26 +62,25 @@ public final class KeyLedger {
   }
 
   /**
-   * Releases the slots of the given keys; returns the slots released (none if the user is gone).
+   * Releases the slots of the given keys; returns the slots released and the user as the server now
+   * has it (no slots and a null user when the user is gone).
    */
-  public List<Slot> release(String userName, Set<String> uids) {
+  public UserStatusUpdater.Updated<List<Slot>> release(String userName, Set<String> uids) {
     try {
-      return updater
-          .update(
-              null,
-              userName,
-              (user, status) -> {
-                List<Slot> ledger = slots(status);
-                List<Slot> released = ledger.stream().filter(s -> uids.contains(s.uid())).toList();
-                if (released.isEmpty()) {
-                  return UserStatusUpdater.Step.keep(released);
-                }
-                status.keyRefs = new java.util.ArrayList<>(refs(SlotLedger.without(ledger, uids)));
-                return UserStatusUpdater.Step.write(released);
-              })
-          .result();
+      return updater.update(
+          null,
+          userName,
+          (user, status) -> {
+            List<Slot> ledger = slots(status);
+            List<Slot> released = ledger.stream().filter(s -> uids.contains(s.uid())).toList();
+            if (released.isEmpty()) {
+              return UserStatusUpdater.Step.keep(released);
+            }
+            status.keyRefs = new java.util.ArrayList<>(refs(SlotLedger.without(ledger, uids)));
+            return UserStatusUpdater.Step.write(released);
+          });
     } catch (UserStatusUpdater.UserNotFoundException e) {
-      return List.of();
+      return new UserStatusUpdater.Updated<>(List.of(), null);
     }
   }
 

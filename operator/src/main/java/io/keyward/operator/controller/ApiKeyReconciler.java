@@ -665,7 +665,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
     }
     for (String owner : owners) {
       for (SlotLedger.Slot released :
-          ledger.release(owner, java.util.Set.of(key.getMetadata().getUid()))) {
+          ledger.release(owner, java.util.Set.of(key.getMetadata().getUid())).result()) {
         LOG.info("ApiKey {} released its slot of ApiUser {}", released.id(), owner);
       }
     }

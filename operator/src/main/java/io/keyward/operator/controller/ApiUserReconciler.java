@@ -190,15 +190,16 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
       return user;
     }
     String name = user.getMetadata().getName();
-    List<SlotLedger.Slot> released = ledger.release(name, orphans);
-    for (SlotLedger.Slot s : released) {
+    UserStatusUpdater.Updated<List<SlotLedger.Slot>> released = ledger.release(name, orphans);
+    for (SlotLedger.Slot s : released.result()) {
       LOG.info("ApiUser {}: reclaimed the slot of {}, which no longer exists", name, s.id());
       events.normal(
           user,
           "SlotReclaimed",
           "slot of ApiKey " + s.id() + " reclaimed: the key no longer exists");
     }
-    return Optional.ofNullable(client.resources(ApiUser.class).withName(name).get()).orElse(user);
+    // The release wrote (or read) the user; no need to read it again.
+    return Optional.ofNullable(released.user()).orElse(user);
   }
 
   /** Creates the enrolment Secret once and records where it is. */
