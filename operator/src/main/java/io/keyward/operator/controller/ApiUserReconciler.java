@@ -222,7 +222,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
               && EnrolmentSecret.PURPOSE.equals(labels.get(EnrolmentSecret.LABEL_PURPOSE))
               && name.equals(labels.get(CredentialSecret.LABEL_USER));
       if (!leftover) {
-        throw new EnrolmentConflict(namespace + "/" + secretName);
+        throw EnrolmentConflict.notOurs(namespace + "/" + secretName);
       }
       // Left by an earlier ApiUser of the same name: that account's secret is not this one's.
       client.resource(secret).withGracePeriod(0).delete();
@@ -250,11 +250,16 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409) {
           throw new EnrolmentConflict(
-              namespace + "/" + secretName + " cannot be created: HTTP " + e.getCode());
+              "enrolment Secret "
+                  + namespace
+                  + "/"
+                  + secretName
+                  + " cannot be created: HTTP "
+                  + e.getCode());
         }
         secret = client.secrets().inNamespace(namespace).withName(secretName).get();
         if (secret == null || !EnrolmentSecret.belongsTo(secret, user)) {
-          throw new EnrolmentConflict(namespace + "/" + secretName);
+          throw EnrolmentConflict.notOurs(namespace + "/" + secretName);
         }
       }
     }
@@ -408,12 +413,13 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
 
   /** A Secret of the enrolment Secret's name that Keyward did not write for this user. */
   static final class EnrolmentConflict extends RuntimeException {
-    EnrolmentConflict(String secret) {
-      super(
-          "enrolment Secret " + secret + " exists and is not Keyward's for this user",
-          null,
-          false,
-          false);
+    EnrolmentConflict(String message) {
+      super(message, null, false, false);
+    }
+
+    static EnrolmentConflict notOurs(String secret) {
+      return new EnrolmentConflict(
+          "enrolment Secret " + secret + " exists and is not Keyward's for this user");
     }
   }
 }
