@@ -84,29 +84,21 @@ final class Fixtures {
 
   /** Sets an annotation on a key, as kubectl annotate --overwrite would. */
   static ApiKey annotateKey(String namespace, String name, String annotation, String value) {
-    return editKey(
-        namespace,
-        name,
-        k -> {
-          if (k.getMetadata().getAnnotations() == null) {
-            k.getMetadata().setAnnotations(new java.util.HashMap<>());
-          }
-          k.getMetadata().getAnnotations().put(annotation, value);
-          return k;
-        });
+    return editKey(namespace, name, k -> annotated(k, annotation, value));
   }
 
   /** Sets an annotation on a user. */
   static ApiUser annotateUser(String name, String annotation, String value) {
-    return editUser(
-        name,
-        u -> {
-          if (u.getMetadata().getAnnotations() == null) {
-            u.getMetadata().setAnnotations(new java.util.HashMap<>());
-          }
-          u.getMetadata().getAnnotations().put(annotation, value);
-          return u;
-        });
+    return editUser(name, u -> annotated(u, annotation, value));
+  }
+
+  private static <R extends io.fabric8.kubernetes.api.model.HasMetadata> R annotated(
+      R resource, String annotation, String value) {
+    if (resource.getMetadata().getAnnotations() == null) {
+      resource.getMetadata().setAnnotations(new java.util.HashMap<>());
+    }
+    resource.getMetadata().getAnnotations().put(annotation, value);
+    return resource;
   }
 
   static ApiUser getUser(String name) {
