@@ -96,7 +96,8 @@ public final class KeywardOperator {
             audit,
             ledger,
             verifier,
-            metrics);
+            metrics,
+            config.maxKeyLifetime());
     operator.register(
         keys,
         c -> {

@@ -39,6 +39,16 @@ public class ApiKeyStatus {
           + " not repeated.")
   public PendingKey pending;
 
+  @JsonPropertyDescription(
+      "The keyward.io/rotate annotation value last acted on: a re-applied manifest with the same"
+          + " value does not rotate again.")
+  public String lastHandledRotate;
+
+  @JsonPropertyDescription(
+      "The keyward.io/renew annotation value last acted on: a re-applied manifest with the same"
+          + " value does not renew again.")
+  public String lastHandledRenew;
+
   public List<Condition> conditions = new ArrayList<>();
 
   public Long observedGeneration;
@@ -47,6 +57,13 @@ public class ApiKeyStatus {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class PreviousKey {
     public String accessKey;
+    public String secretFingerprint;
+    public String algorithm;
+
+    @JsonPropertyDescription("Ed25519 only: the previous key's verifying key (PEM).")
+    public String publicKey;
+
+    @JsonPropertyDescription("End of the grace period: the previous key verifies until then.")
     public String validUntil;
   }
 
@@ -69,7 +86,14 @@ public class ApiKeyStatus {
     public String issuedAt;
     public String expiresAt;
 
-    @JsonPropertyDescription("Issue | SecretLost")
+    @JsonPropertyDescription("Issue | SecretLost | Rotate")
     public String reason;
+
+    @JsonPropertyDescription("Rotate: why the key is rotated.")
+    public String cause;
+
+    @JsonPropertyDescription(
+        "Rotate: until when the replaced key still verifies; absent when it stops at once.")
+    public String previousValidUntil;
   }
 }

@@ -135,6 +135,11 @@ public record KeywardConfig(
           "configuration defaults.validity must lie within limits.minValidity and"
               + " limits.maxValidity");
     }
+    if (maxValidity.compareTo(maxKeyLifetime) > 0) {
+      throw new IllegalArgumentException(
+          "configuration limits.maxValidity must not exceed limits.maxKeyLifetime (a key may not"
+              + " outlive the lifetime cap on the day it is issued)");
+    }
     if (ipsPerKey > 4) {
       throw new IllegalArgumentException(
           "configuration limits.ipsPerKey: at most 4 (the CRD schema allows no more)");

@@ -27,13 +27,14 @@ import io.keyward.operator.domain.AccessChange;
 import io.keyward.operator.domain.AccountCheck;
 import io.keyward.operator.domain.ApiKeyRules;
 import io.keyward.operator.domain.KeySettings;
-import io.keyward.operator.domain.RenewalPolicy;
+import io.keyward.operator.domain.Renewal;
 import io.keyward.operator.domain.SlotLedger;
 import io.keyward.operator.events.EventRecorder;
 import io.keyward.operator.issuance.CredentialSecret;
 import io.keyward.operator.issuance.KeyIssuer;
 import io.keyward.operator.metrics.KeywardMetrics;
 import io.keyward.operator.mfa.TotpGuard;
+import io.keyward.operator.rollout.WorkloadRestarter;
 import io.keyward.operator.status.Conditions;
 import io.keyward.operator.status.StatusWriter;
 import java.time.Clock;
@@ -60,6 +61,14 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   public static final String FINALIZER = "keyward.io/revoke";
   static final String USER_INDEX = "keyward-user";
 
+  /** A new value rotates the key now. */
+  public static final String ROTATE_ANNOTATION = "keyward.io/rotate";
+
+  /** A new value extends the key now, or issues a new one when it expired. */
+  public static final String RENEW_ANNOTATION = "keyward.io/renew";
+
+  static final String EXPIRED = "Expired";
+
   private static final Logger LOG = LoggerFactory.getLogger(ApiKeyReconciler.class);
   private static final int ATTEMPTS = 5;
 
@@ -76,6 +85,8 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   private final KeyLedger ledger;
   private final CodeVerifier verifier;
   private final KeywardMetrics metrics;
+  private final Duration maxKeyLifetime;
+  private final WorkloadRestarter restarter;
   private IndexedResourceCache<ApiKey> keys;
   private InformerEventSource<Secret, ApiKey> secrets;
   private InformerEventSource<ApiUser, ApiKey> users;
@@ -83,7 +94,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
 
   /** Builds the issuer once the Secret informer exists (it feeds the informer's cache). */
   public interface KeyIssuerFactory {
-    KeyIssuer create(java.util.function.Consumer<Secret> onSecretCreated);
+    KeyIssuer create(KeyIssuer.SecretWrites onSecretWritten);
   }
 
   public ApiKeyReconciler(
@@ -96,7 +107,8 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
       AuditLog audit,
       KeyLedger ledger,
       CodeVerifier verifier,
-      KeywardMetrics metrics) {
+      KeywardMetrics metrics,
+      Duration maxKeyLifetime) {
     this.client = client;
     this.rules = rules;
     this.clock = clock;
@@ -107,6 +119,8 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
     this.ledger = ledger;
     this.verifier = verifier;
     this.metrics = metrics;
+    this.maxKeyLifetime = maxKeyLifetime;
+    this.restarter = new WorkloadRestarter(client, events, clock);
   }
 
   @Override
@@ -122,6 +136,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
                                 .filter(c -> "False".equals(c.status))
                                 .isPresent())
                 .count());
+    metrics.apiKeys(() -> keys.list(), clock);
     context
         .getPrimaryCache()
         .addIndexers(
@@ -156,7 +171,14 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
             context);
     issuer =
         issuerFactory.create(
-            s -> secrets.handleRecentResourceCreate(ResourceID.fromResource(s), s));
+            (written, before) -> {
+              if (before == null) {
+                secrets.handleRecentResourceCreate(ResourceID.fromResource(written), written);
+              } else {
+                secrets.handleRecentResourceUpdate(
+                    ResourceID.fromResource(written), written, before);
+              }
+            });
     return List.of(secrets, users);
   }
 
@@ -240,6 +262,13 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
     Condition quotaBefore =
         Conditions.find(status.conditions, Conditions.QUOTA_AVAILABLE).orElse(null);
     status.observedGeneration = generation;
+    if (EXPIRED.equals(status.phase)) {
+      String renew = annotation(key, RENEW_ANNOTATION);
+      if (renew == null || renew.equals(status.lastHandledRenew)) {
+        return stayExpired(key, status, attempt);
+      }
+      startOver(key, status, renew);
+    }
     boolean issued = status.accessKey != null;
 
     ApiKeyRules.Result validation = rules.validate(name(key), key.getSpec(), prior(status));
@@ -253,10 +282,17 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
           validation.message(),
           generation,
           now);
+      if (issued) {
+        Optional<UpdateControl<ApiKey>> expired =
+            deadlinesWhileBlocked(key, status, "its spec is invalid", now);
+        if (expired.isPresent()) {
+          return expired.get();
+        }
+      }
       ApiKey written = write(key, status);
       announceIfChanged(written, readyBefore, status, "InvalidSpec", validation.message());
       discardCode(written, attempt, "the spec is invalid");
-      return UpdateControl.noUpdate();
+      return until(status, null);
     }
     KeySettings settings = validation.settings();
 
@@ -280,10 +316,17 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
       }
       Conditions.set(
           status.conditions, Conditions.READY, false, b.reason(), b.message(), generation, now);
+      if (issued) {
+        Optional<UpdateControl<ApiKey>> expired =
+            deadlinesWhileBlocked(key, status, b.message(), now);
+        if (expired.isPresent()) {
+          return expired.get();
+        }
+      }
       ApiKey written = write(key, status);
       announceIfChanged(written, readyBefore, status, b.reason(), b.message());
       discardCode(written, attempt, b.message());
-      return UpdateControl.noUpdate();
+      return until(status, null);
     }
 
     // The slot: claimed once, kept until the key is deleted or expires.
@@ -303,6 +346,13 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
           now);
       Conditions.set(
           status.conditions, Conditions.READY, false, "KeyLimitReached", message, generation, now);
+      if (issued) {
+        Optional<UpdateControl<ApiKey>> expired =
+            deadlinesWhileBlocked(key, status, "it has no slot", now);
+        if (expired.isPresent()) {
+          return expired.get();
+        }
+      }
       ApiKey written = write(key, status);
       if (quotaBefore == null
           || !"False".equals(quotaBefore.status)
@@ -311,7 +361,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
         events.warning(written, "KeyLimitReached", message);
       }
       discardCode(written, attempt, "the key waits for a slot");
-      return UpdateControl.noUpdate();
+      return until(status, null);
     }
     Conditions.set(
         status.conditions,
@@ -345,7 +395,34 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
 
     Secret cached = secrets.get(new ResourceID(settings.secretName(), ns(key))).orElse(null);
     status.effective = effective(settings, auth.inForce());
-    KeyIssuer.Result result = issuer.ensure(key, status, settings, cached);
+
+    // The renewal policy and the manual triggers act on an issued key whose Secret is settled; an
+    // interrupted issuance or rotation is finished first, and the policy looks again right after.
+    Renewal.Policy policy = Renewal.Policy.of(settings, maxKeyLifetime);
+    boolean interrupted = status.pending != null;
+    // An interrupted rotation, finished below, is announced with the cause it was started for.
+    String interruptedCause = interrupted ? status.pending.cause : null;
+    Renewal.Decision decision = Renewal.Decision.NOTHING;
+    ApiKeyStatus.PreviousKey graceEnded = null;
+    String expiresBefore = status.expiresAt;
+    KeyIssuer.Rotation rotation = null;
+    if (issued && !interrupted) {
+      decision = Renewal.decide(now, policy, timing(status), triggers(key, status));
+      if (decision.action() == Renewal.Action.EXPIRE) {
+        return expire(key, status, decision.cause(), now);
+      }
+      if (status.previous != null && Renewal.graceOver(now, instant(status.previous.validUntil))) {
+        graceEnded = status.previous;
+        status.previous = null;
+      }
+      if (decision.action() == Renewal.Action.EXTEND) {
+        status.expiresAt = decision.expiresAt().toString();
+        status.lastHandledRenew = annotation(key, RENEW_ANNOTATION);
+      } else if (decision.action() == Renewal.Action.ROTATE) {
+        rotation = new KeyIssuer.Rotation(decision.cause(), decision.previousValidUntil());
+      }
+    }
+    KeyIssuer.Result result = issuer.ensure(key, status, settings, cached, rotation);
     if (result.outcome() == KeyIssuer.Outcome.CONFLICT) {
       String message =
           "Secret "
@@ -367,15 +444,19 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
           status.conditions, Conditions.READY, false, "SecretConflict", message, generation, now);
       ApiKey written = write(result.key(), status);
       announceIfChanged(written, readyBefore, status, "SecretConflict", message);
-      return UpdateControl.<ApiKey>noUpdate().rescheduleAfter(CONFLICT_RECHECK);
+      return until(status, CONFLICT_RECHECK);
     }
 
-    status.phase = "Active";
+    if (result.outcome() != KeyIssuer.Outcome.UNCHANGED) {
+      // A new key (or an adopted one) answers every manual request made so far.
+      status.lastHandledRotate = annotation(key, ROTATE_ANNOTATION);
+      status.lastHandledRenew = annotation(key, RENEW_ANNOTATION);
+    }
+    String phaseBefore = status.phase;
+    Instant expiresAt = Instant.parse(status.expiresAt);
+    status.phase = Renewal.phase(now, expiresAt, policy);
     status.secretName = settings.secretName();
-    status.renewAt =
-        settings.renewalPolicy() == RenewalPolicy.Never
-            ? null
-            : Instant.parse(status.expiresAt).minus(settings.renewBefore()).toString();
+    status.renewAt = Renewal.renewAt(expiresAt, policy).toString();
     Optional<Condition> secretPresent =
         Conditions.find(status.conditions, Conditions.SECRET_PRESENT)
             .filter(c -> "True".equals(c.status));
@@ -391,7 +472,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
           "Secret was lost or tampered with at "
               + now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
               + "; access key "
-              + result.revokedAccessKey()
+              + String.join(", ", result.revoked())
               + " was revoked and "
               + status.accessKey
               + " issued",
@@ -415,11 +496,288 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
         "access key " + status.accessKey + " is active until " + status.expiresAt,
         generation,
         now);
+    if (result.outcome() == KeyIssuer.Outcome.ROTATED) {
+      // Before the status write: a crash in between restarts them twice, never not at all.
+      restarter.restart(key, key.getSpec().rolloutRestart);
+    }
     ApiKey written = write(result.key(), status);
+    if (result.outcome() == KeyIssuer.Outcome.ISSUED
+        && (key.getStatus() == null || key.getStatus().issuedAt == null)
+        && key.getMetadata().getCreationTimestamp() != null) {
+      metrics.issued(
+          Duration.between(Instant.parse(key.getMetadata().getCreationTimestamp()), now));
+    }
     announce(written, result, status, settings);
-    return auth.recheck() == null
-        ? UpdateControl.noUpdate()
-        : UpdateControl.<ApiKey>noUpdate().rescheduleAfter(auth.recheck());
+    announceRenewal(
+        written, settings, status, decision, interruptedCause, result, graceEnded, expiresBefore);
+    if ("Expiring".equals(status.phase) && !"Expiring".equals(phaseBefore)) {
+      events.normal(
+          written,
+          "Expiring",
+          "access key "
+              + status.accessKey
+              + " expires at "
+              + status.expiresAt
+              + " and the renewal policy "
+              + settings.renewalPolicy()
+              + " will not renew it; annotate the ApiKey with "
+              + RENEW_ANNOTATION
+              + "=<new value> to extend it");
+    }
+    if (interrupted) {
+      // The finished issuance or rotation may have passed a deadline: look again at once.
+      return UpdateControl.<ApiKey>noUpdate().rescheduleAfter(Duration.ofMillis(1));
+    }
+    return until(status, auth.recheck());
+  }
+
+  /** An issued key's timing, from its status. */
+  private static Renewal.Key timing(ApiKeyStatus status) {
+    return new Renewal.Key(
+        Instant.parse(status.issuedAt),
+        Instant.parse(status.expiresAt),
+        status.previous == null ? null : instant(status.previous.validUntil));
+  }
+
+  private static Renewal.Triggers triggers(ApiKey key, ApiKeyStatus status) {
+    return new Renewal.Triggers(
+        annotation(key, ROTATE_ANNOTATION),
+        status.lastHandledRotate,
+        annotation(key, RENEW_ANNOTATION),
+        status.lastHandledRenew);
+  }
+
+  /**
+   * No reconciliation is polled: the key is looked at again at its next deadline (renewAt,
+   * expiresAt, end of a grace period) or at {@code recheck}, whichever comes first.
+   */
+  private UpdateControl<ApiKey> until(ApiKeyStatus status, Duration recheck) {
+    Instant now = clock.instant();
+    Instant next =
+        Renewal.next(
+            now,
+            instant(status.renewAt),
+            instant(status.expiresAt),
+            status.previous == null ? null : instant(status.previous.validUntil),
+            recheck == null ? null : now.plus(recheck));
+    if (next == null) {
+      return UpdateControl.noUpdate();
+    }
+    // Rounded up to the millisecond, so the timer never fires before the deadline.
+    long nanos = Duration.between(now, next).toNanos();
+    return UpdateControl.<ApiKey>noUpdate()
+        .rescheduleAfter(Duration.ofMillis(Math.max(1, (nanos + 999_999) / 1_000_000)));
+  }
+
+  /**
+   * For an issued key whose policy cannot act (invalid spec, blocked account, no slot): the
+   * deadlines that pass regardless. At expiresAt the key expires; at the end of a grace period the
+   * previous key leaves the Secret. Returns the control when the key expired.
+   */
+  private Optional<UpdateControl<ApiKey>> deadlinesWhileBlocked(
+      ApiKey key, ApiKeyStatus status, String why, Instant now) {
+    if (status.expiresAt == null || status.pending != null) {
+      return Optional.empty();
+    }
+    if (!now.isBefore(Instant.parse(status.expiresAt))) {
+      return Optional.of(
+          expire(key, status, "expired at " + status.expiresAt + " while " + why, now));
+    }
+    if (status.previous != null && Renewal.graceOver(now, instant(status.previous.validUntil))) {
+      issuer.dropPrevious(key, status.secretName);
+      ApiKeyStatus.PreviousKey ended = status.previous;
+      status.previous = null;
+      announceGraceEnded(key, status, ended);
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Expiry (policy Never, or a key whose policy could not act in time): the decision is recorded
+   * first (phase Expired, compare and swap), then the Secret is deleted and the slot released. A
+   * crash in between is finished by {@link #stayExpired}. The ApiKey stays as the record.
+   */
+  private UpdateControl<ApiKey> expire(ApiKey key, ApiKeyStatus status, String cause, Instant now) {
+    Long generation = key.getMetadata().getGeneration();
+    List<String> revoked = new java.util.ArrayList<>();
+    revoked.add(status.accessKey);
+    if (status.previous != null) {
+      revoked.add(status.previous.accessKey);
+    }
+    String user = owner(key, status);
+    status.phase = EXPIRED;
+    status.renewAt = null;
+    status.previous = null;
+    status.pending = null;
+    Conditions.remove(status.conditions, Conditions.QUOTA_AVAILABLE);
+    String message =
+        "access key "
+            + status.accessKey
+            + " "
+            + cause
+            + "; its Secret was deleted and its slot released; annotate the ApiKey with "
+            + RENEW_ANNOTATION
+            + "=<new value> to issue a new key";
+    Conditions.set(status.conditions, Conditions.READY, false, "Expired", message, generation, now);
+    Conditions.set(
+        status.conditions,
+        Conditions.SECRET_PRESENT,
+        false,
+        "Expired",
+        "Secret " + status.secretName + " deleted when the key expired",
+        generation,
+        now);
+    ApiKey written = write(key, status);
+    removeSecretAndSlot(written, status);
+    for (String accessKey : revoked) {
+      audit.record(AuditLog.Action.EXPIRED, id(key), user, accessKey, cause);
+    }
+    LOG.info("ApiKey {} expired: {}", id(key), cause);
+    events.normal(written, "Expired", message);
+    return UpdateControl.noUpdate();
+  }
+
+  /** An expired key stays expired until a new renew value: its Secret and slot stay gone. */
+  private UpdateControl<ApiKey> stayExpired(ApiKey key, ApiKeyStatus status, CodeAttempt attempt) {
+    removeSecretAndSlot(key, status);
+    write(key, status);
+    discardCode(
+        key,
+        attempt,
+        "the key expired; annotate it with "
+            + RENEW_ANNOTATION
+            + "=<new value> to issue a new one");
+    return UpdateControl.noUpdate();
+  }
+
+  /**
+   * A renew request for an expired key: it starts over as a new key (slot, TOTP code when the user
+   * has MFA, issuance). Only in memory until the next status write, so a crash repeats it.
+   */
+  private void startOver(ApiKey key, ApiKeyStatus status, String renew) {
+    LOG.info("ApiKey {}: renewing the expired key ({}={})", id(key), RENEW_ANNOTATION, renew);
+    status.accessKey = null;
+    status.secretFingerprint = null;
+    status.algorithm = null;
+    status.publicKey = null;
+    status.issuedAt = null;
+    status.expiresAt = null;
+    status.renewAt = null;
+    status.previous = null;
+    status.pending = null;
+    status.effective = null;
+    status.phase = "Pending";
+    status.lastHandledRenew = renew;
+    Conditions.remove(status.conditions, Conditions.VERIFIED);
+    Conditions.remove(status.conditions, Conditions.SECRET_PRESENT);
+  }
+
+  private void removeSecretAndSlot(ApiKey key, ApiKeyStatus status) {
+    if (status.secretName != null
+        && secrets.get(new ResourceID(status.secretName, ns(key))).isPresent()) {
+      Secret live = client.secrets().inNamespace(ns(key)).withName(status.secretName).get();
+      if (live != null && CredentialSecret.controlledBy(live, key)) {
+        client.secrets().inNamespace(ns(key)).withName(status.secretName).delete();
+      }
+    }
+    String user = owner(key, status);
+    ApiUser u = user == null ? null : users.get(new ResourceID(user)).orElse(null);
+    String uid = key.getMetadata().getUid();
+    if (u != null && KeyLedger.slots(u).stream().anyMatch(s -> s.uid().equals(uid))) {
+      ledger.release(user, java.util.Set.of(uid));
+      LOG.info("ApiKey {} released its slot of ApiUser {}", id(key), user);
+    }
+  }
+
+  private static String owner(ApiKey key, ApiKeyStatus status) {
+    if (status.effective != null && status.effective.user != null) {
+      return status.effective.user;
+    }
+    return key.getSpec() == null ? null : key.getSpec().user;
+  }
+
+  private void announceRenewal(
+      ApiKey key,
+      KeySettings settings,
+      ApiKeyStatus status,
+      Renewal.Decision decision,
+      String interruptedCause,
+      KeyIssuer.Result result,
+      ApiKeyStatus.PreviousKey graceEnded,
+      String expiresBefore) {
+    if (graceEnded != null) {
+      announceGraceEnded(key, status, graceEnded);
+    }
+    if (result.outcome() == KeyIssuer.Outcome.ROTATED) {
+      String cause =
+          decision.cause() != null
+              ? decision.cause()
+              : (interruptedCause == null ? "rotation" : interruptedCause)
+                  + "; finished after an interruption";
+      String replaced =
+          status.previous != null
+              ? "access key "
+                  + status.previous.accessKey
+                  + " still verifies until "
+                  + status.previous.validUntil
+              : "the replaced key was revoked";
+      audit.record(AuditLog.Action.ROTATED, id(key), settings.user(), status.accessKey, cause);
+      for (String revoked : result.revoked()) {
+        audit.record(AuditLog.Action.REVOKED, id(key), settings.user(), revoked, "rotated");
+      }
+      LOG.info("ApiKey {} rotated to access key {}: {}", id(key), status.accessKey, cause);
+      events.normal(
+          key,
+          "Rotated",
+          "new access key "
+              + status.accessKey
+              + " written to Secret "
+              + status.secretName
+              + " ("
+              + cause
+              + "); "
+              + replaced);
+    } else if (decision.action() == Renewal.Action.EXTEND
+        && result.outcome() == KeyIssuer.Outcome.UNCHANGED) {
+      audit.record(
+          AuditLog.Action.EXTENDED,
+          id(key),
+          settings.user(),
+          status.accessKey,
+          decision.cause() + "; was " + expiresBefore);
+      LOG.info("ApiKey {} extended until {}", id(key), status.expiresAt);
+      events.normal(
+          key,
+          "Extended",
+          "access key "
+              + status.accessKey
+              + " extended until "
+              + status.expiresAt
+              + " ("
+              + decision.cause()
+              + ")");
+    }
+  }
+
+  private void announceGraceEnded(ApiKey key, ApiKeyStatus status, ApiKeyStatus.PreviousKey ended) {
+    audit.record(
+        AuditLog.Action.REVOKED, id(key), owner(key, status), ended.accessKey, "grace ended");
+    events.normal(
+        key,
+        "Revoked",
+        "previous access key "
+            + ended.accessKey
+            + " revoked: its grace period ended at "
+            + ended.validUntil);
+  }
+
+  private static Instant instant(String s) {
+    return s == null ? null : Instant.parse(s);
+  }
+
+  private static String annotation(ApiKey key, String name) {
+    Map<String, String> annotations = key.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(name);
   }
 
   /**
@@ -707,12 +1065,9 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
                 + status.expiresAt);
       }
       case REISSUED -> {
-        audit.record(
-            AuditLog.Action.REVOKED,
-            id(key),
-            settings.user(),
-            result.revokedAccessKey(),
-            "SecretLost");
+        for (String revoked : result.revoked()) {
+          audit.record(AuditLog.Action.REVOKED, id(key), settings.user(), revoked, "SecretLost");
+        }
         audit.record(
             AuditLog.Action.ISSUED, id(key), settings.user(), status.accessKey, "SecretLost");
         events.warning(
@@ -721,7 +1076,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
             "Secret "
                 + status.secretName
                 + " was deleted or its secretKey no longer matches the fingerprint: access key "
-                + result.revokedAccessKey()
+                + String.join(", ", result.revoked())
                 + " revoked, new access key "
                 + status.accessKey
                 + " issued (the old secret is never restored)");

@@ -29,6 +29,13 @@ public final class CredentialSecret {
   public static final String ANN_EXPIRES_AT = "keyward.io/expires-at";
   public static final String ANN_ISSUED_AT = "keyward.io/issued-at";
 
+  /** During a Rotate grace period: the replaced key, under these fixed data keys. */
+  public static final String DATA_PREVIOUS_ACCESS_KEY = "previousAccessKey";
+
+  public static final String DATA_PREVIOUS_SECRET_KEY = "previousSecretKey";
+  public static final String ANN_PREVIOUS_ACCESS_KEY = "keyward.io/previous-access-key";
+  public static final String ANN_PREVIOUS_VALID_UNTIL = "keyward.io/previous-valid-until";
+
   /** Which data keys hold the access and secret key, so the Secret describes itself. */
   public static final String ANN_DATA_KEYS = "keyward.io/data-keys";
 
@@ -37,11 +44,7 @@ public final class CredentialSecret {
   /** The Secret for newly generated material. */
   public static Secret build(
       ApiKey key, KeySettings settings, KeyMaterial material, ExpiryPlan plan) {
-    Map<String, String> data = new LinkedHashMap<>();
-    data.put(settings.accessKeyName(), b64(material.accessKey()));
-    data.put(settings.secretKeyName(), b64(material.secretKey()));
-    data.put("algorithm", b64(material.algorithm().wireName()));
-    data.put("expiresAt", b64(plan.expiresAt().toString()));
+    Map<String, String> data = data(settings, material, plan);
     return new SecretBuilder()
         .withNewMetadata()
         .withName(settings.secretName())
@@ -54,6 +57,75 @@ public final class CredentialSecret {
         .withImmutable(false)
         .withData(data)
         .build();
+  }
+
+  /**
+   * The Secret after a rotation: the new key under the spec's data key names, and, when the
+   * replaced key keeps verifying for a grace period, that key's values moved as they are (still
+   * encoded) to {@code previousAccessKey} and {@code previousSecretKey}. Keeps {@code current}'s
+   * resourceVersion, so the update fails if the Secret changed since it was read.
+   */
+  public static Secret rotated(
+      Secret current,
+      ApiKey key,
+      KeySettings settings,
+      KeyMaterial material,
+      ExpiryPlan plan,
+      java.time.Instant previousValidUntil) {
+    Map<String, String> data = data(settings, material, plan);
+    Map<String, String> annotations = new LinkedHashMap<>(current.getMetadata().getAnnotations());
+    annotations.putAll(annotations(settings, material.accessKey(), material.fingerprint(), plan));
+    annotations.remove(ANN_PREVIOUS_ACCESS_KEY);
+    annotations.remove(ANN_PREVIOUS_VALID_UNTIL);
+    if (previousValidUntil != null) {
+      String[] names = dataKeys(current, settings.accessKeyName(), settings.secretKeyName());
+      data.put(DATA_PREVIOUS_ACCESS_KEY, current.getData().get(names[0]));
+      data.put(DATA_PREVIOUS_SECRET_KEY, current.getData().get(names[1]));
+      annotations.put(ANN_PREVIOUS_ACCESS_KEY, annotation(current, ANN_ACCESS_KEY));
+      annotations.put(ANN_PREVIOUS_VALID_UNTIL, previousValidUntil.toString());
+    }
+    Map<String, String> labels = new LinkedHashMap<>(current.getMetadata().getLabels());
+    labels.putAll(labels(key, settings));
+    return new SecretBuilder(current)
+        .editMetadata()
+        .withLabels(labels)
+        .withAnnotations(annotations)
+        .endMetadata()
+        .withData(data)
+        .build();
+  }
+
+  /** The Secret without the previous key of a rotation (its grace period is over). */
+  public static Secret withoutPrevious(Secret current) {
+    Map<String, String> data = new LinkedHashMap<>(current.getData());
+    data.remove(DATA_PREVIOUS_ACCESS_KEY);
+    data.remove(DATA_PREVIOUS_SECRET_KEY);
+    Map<String, String> annotations = new LinkedHashMap<>(current.getMetadata().getAnnotations());
+    annotations.remove(ANN_PREVIOUS_ACCESS_KEY);
+    annotations.remove(ANN_PREVIOUS_VALID_UNTIL);
+    return new SecretBuilder(current)
+        .editMetadata()
+        .withAnnotations(annotations)
+        .endMetadata()
+        .withData(data)
+        .build();
+  }
+
+  /** Whether the Secret still holds a previous key. */
+  public static boolean hasPrevious(Secret secret) {
+    return secret.getData() != null
+        && (secret.getData().containsKey(DATA_PREVIOUS_ACCESS_KEY)
+            || secret.getData().containsKey(DATA_PREVIOUS_SECRET_KEY));
+  }
+
+  private static Map<String, String> data(
+      KeySettings settings, KeyMaterial material, ExpiryPlan plan) {
+    Map<String, String> data = new LinkedHashMap<>();
+    data.put(settings.accessKeyName(), b64(material.accessKey()));
+    data.put(settings.secretKeyName(), b64(material.secretKey()));
+    data.put("algorithm", b64(material.algorithm().wireName()));
+    data.put("expiresAt", b64(plan.expiresAt().toString()));
+    return data;
   }
 
   /** The labels a key's Secret carries: ours, then the template's. */
@@ -158,7 +230,8 @@ public final class CredentialSecret {
     return meta.getAnnotations() == null ? null : meta.getAnnotations().get(name);
   }
 
-  private static String b64(String s) {
+  /** Base64 of a string's UTF-8 bytes, as Secret data holds it. */
+  public static String b64(String s) {
     return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -18,7 +18,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
-import java.util.function.Consumer;
 
 /**
  * Issues a key into its write-once Secret, crash-safely. The protocol: generate in memory; record
@@ -32,27 +31,43 @@ public final class KeyIssuer {
 
   public static final String REASON_SECRET_LOST = "SecretLost";
 
+  public static final String REASON_ROTATE = "Rotate";
+
   private final KubernetesClient client;
   private final StatusWriter statusWriter;
   private final KeyGenerator generator;
   private final Clock clock;
-  private final Consumer<Secret> onSecretCreated;
+  private final SecretWrites onSecretWritten;
 
-  /**
-   * @param onSecretCreated told of each Secret written, so an informer cache can hold it at once
-   */
+  /** Told of each Secret written, so an informer cache can hold it at once. */
+  public interface SecretWrites {
+    /**
+     * @param written the Secret as the server returned it
+     * @param before the Secret it replaced, or null when it was created
+     */
+    void written(Secret written, Secret before);
+  }
+
   public KeyIssuer(
       KubernetesClient client,
       StatusWriter statusWriter,
       KeyGenerator generator,
       Clock clock,
-      Consumer<Secret> onSecretCreated) {
+      SecretWrites onSecretWritten) {
     this.client = client;
     this.statusWriter = statusWriter;
     this.generator = generator;
     this.clock = clock;
-    this.onSecretCreated = onSecretCreated;
+    this.onSecretWritten = onSecretWritten;
   }
+
+  /**
+   * A rotation to make once the Secret is known to hold the current key.
+   *
+   * @param cause why, for events and the audit log
+   * @param previousValidUntil until when the replaced key still verifies; null when it stops now
+   */
+  public record Rotation(String cause, Instant previousValidUntil) {}
 
   /** What {@link #ensure} did. */
   public enum Outcome {
@@ -62,6 +77,8 @@ public final class KeyIssuer {
     ISSUED,
     /** The Secret was lost or tampered with; its key was revoked and a new one issued. */
     REISSUED,
+    /** A new key replaced the current one in the same Secret (or an interrupted rotation ended). */
+    ROTATED,
     /** An existing Secret of this key was adopted into an empty status. */
     ADOPTED,
     /** A Secret of that name belongs to something else. */
@@ -72,9 +89,17 @@ public final class KeyIssuer {
    * The result.
    *
    * @param key the ApiKey as last written (its resourceVersion is the one to write status with)
-   * @param revokedAccessKey the access key that stopped being valid, if any
+   * @param revoked the access keys that stopped being valid, oldest first (none when nothing did)
    */
-  public record Result(ApiKey key, Outcome outcome, String revokedAccessKey) {}
+  public record Result(ApiKey key, Outcome outcome, java.util.List<String> revoked) {
+    public Result {
+      revoked = java.util.List.copyOf(revoked);
+    }
+
+    Result(ApiKey key, Outcome outcome) {
+      this(key, outcome, java.util.List.of());
+    }
+  }
 
   /** Raised when what was read is stale; the caller reads again and decides again. */
   public static final class StaleReadException extends RuntimeException {
@@ -103,10 +128,27 @@ public final class KeyIssuer {
    * @param cachedSecret the Secret as the informer cache has it (null when absent)
    */
   public Result ensure(ApiKey key, ApiKeyStatus status, KeySettings settings, Secret cachedSecret) {
+    return ensure(key, status, settings, cachedSecret, null);
+  }
+
+  /**
+   * As {@link #ensure(ApiKey, ApiKeyStatus, KeySettings, Secret)}, and then rotates the key when
+   * {@code rotation} is given. A rotation interrupted at any step is finished by the next call
+   * (whether or not it asks for a rotation) and never makes a third key: the new key's public facts
+   * are recorded in status.pending before the Secret is updated (with its resourceVersion), so a
+   * Secret that holds the pending key is finished, and one that still holds the current key drops
+   * the pending key and, if asked, rotates anew.
+   */
+  public Result ensure(
+      ApiKey key,
+      ApiKeyStatus status,
+      KeySettings settings,
+      Secret cachedSecret,
+      Rotation rotation) {
     Verdict verdict = decide(key, status, settings, cachedSecret);
-    if (verdict == Verdict.STEADY) {
+    if (verdict == Verdict.STEADY && rotation == null && !strayPrevious(status, cachedSecret)) {
       syncMetadata(key, settings, status, cachedSecret);
-      return new Result(key, Outcome.UNCHANGED, null);
+      return new Result(key, Outcome.UNCHANGED);
     }
     // Anything but the steady state writes: decide again on what the server has now, not the cache.
     ApiKey fresh = client.resources(ApiKey.class).inNamespace(ns(key)).withName(name(key)).get();
@@ -120,17 +162,21 @@ public final class KeyIssuer {
     Secret secret = readSecret(key, settings.secretName());
     verdict = decide(key, status, settings, secret);
     return switch (verdict) {
-      case STEADY -> {
+      case STEADY, DROP_STALE_PENDING -> {
+        // A pending key that never reached the Secret is forgotten: it never verified anywhere.
+        status.pending = null;
+        if (rotation != null) {
+          yield rotate(key, status, settings, secret, rotation);
+        }
+        if (strayPrevious(status, secret)) {
+          secret = update(key, secret, CredentialSecret.withoutPrevious(secret));
+        }
         syncMetadata(key, settings, status, secret);
-        yield new Result(key, Outcome.UNCHANGED, null);
+        yield new Result(key, Outcome.UNCHANGED);
       }
       case FINISH_PENDING -> finishPending(key, status, settings);
-      case DROP_STALE_PENDING -> {
-        status.pending = null;
-        yield new Result(key, Outcome.UNCHANGED, null);
-      }
       case ADOPT -> adopt(key, status, settings, secret);
-      case CONFLICT -> new Result(key, Outcome.CONFLICT, null);
+      case CONFLICT -> new Result(key, Outcome.CONFLICT);
       case ISSUE -> issue(key, status, settings, REASON_ISSUE);
       case REISSUE_LOST -> issue(key, status, settings, REASON_SECRET_LOST);
       case REPLACE_TAMPERED -> {
@@ -153,9 +199,64 @@ public final class KeyIssuer {
     return SecretCheck.decide(current, pending, CredentialSecret.observe(secret, key, settings));
   }
 
-  private Result issue(ApiKey key, ApiKeyStatus status, KeySettings settings, String reason) {
+  /** Removes a previous key from the Secret (its grace period is over), if the Secret holds one. */
+  public void dropPrevious(ApiKey key, String secretName) {
+    Secret live = secretName == null ? null : readSecret(key, secretName);
+    if (live != null
+        && CredentialSecret.controlledBy(live, key)
+        && CredentialSecret.hasPrevious(live)) {
+      update(key, live, CredentialSecret.withoutPrevious(live));
+    }
+  }
+
+  /** A previous key the Secret still holds though status no longer lists one (grace is over). */
+  private static boolean strayPrevious(ApiKeyStatus status, Secret secret) {
+    return status.previous == null && secret != null && CredentialSecret.hasPrevious(secret);
+  }
+
+  private Result rotate(
+      ApiKey key, ApiKeyStatus status, KeySettings settings, Secret secret, Rotation rotation) {
     KeyMaterial material = generator.generate(settings.algorithm());
     ExpiryPlan plan = ExpiryPlan.forIssuance(now(), settings);
+    ApiKeyStatus.PendingKey pending = pendingKey(material, plan, REASON_ROTATE);
+    pending.cause = rotation.cause();
+    pending.previousValidUntil =
+        rotation.previousValidUntil() == null ? null : rotation.previousValidUntil().toString();
+    status.pending = pending;
+    ApiKey written = writeStatus(key, status);
+    update(
+        written,
+        secret,
+        CredentialSecret.rotated(
+            secret, written, settings, material, plan, rotation.previousValidUntil()));
+    return finishPending(written, status, settings);
+  }
+
+  /** Replaces the Secret, failing if it changed since {@code before} was read. */
+  private Secret update(ApiKey key, Secret before, Secret next) {
+    Secret updated;
+    try {
+      updated = client.secrets().inNamespace(ns(key)).resource(next).update();
+    } catch (KubernetesClientException e) {
+      // The server's message is not passed on: nothing about a Secret write goes into a log.
+      if (e.getCode() == 409 || e.getCode() == 404) {
+        throw new StaleReadException(
+            "Secret " + ns(key) + "/" + before.getMetadata().getName() + " changed");
+      }
+      throw new IssuanceException(
+          "cannot update Secret "
+              + ns(key)
+              + "/"
+              + before.getMetadata().getName()
+              + ": HTTP "
+              + e.getCode());
+    }
+    onSecretWritten.written(updated, before);
+    return updated;
+  }
+
+  private static ApiKeyStatus.PendingKey pendingKey(
+      KeyMaterial material, ExpiryPlan plan, String reason) {
     ApiKeyStatus.PendingKey pending = new ApiKeyStatus.PendingKey();
     pending.accessKey = material.accessKey();
     pending.secretFingerprint = material.fingerprint();
@@ -164,7 +265,13 @@ public final class KeyIssuer {
     pending.issuedAt = plan.issuedAt().toString();
     pending.expiresAt = plan.expiresAt().toString();
     pending.reason = reason;
-    status.pending = pending;
+    return pending;
+  }
+
+  private Result issue(ApiKey key, ApiKeyStatus status, KeySettings settings, String reason) {
+    KeyMaterial material = generator.generate(settings.algorithm());
+    ExpiryPlan plan = ExpiryPlan.forIssuance(now(), settings);
+    status.pending = pendingKey(material, plan, reason);
     ApiKey written = writeStatus(key, status);
 
     Secret secret = CredentialSecret.build(written, settings, material, plan);
@@ -184,15 +291,45 @@ public final class KeyIssuer {
               + ": HTTP "
               + e.getCode());
     }
-    onSecretCreated.accept(created);
+    onSecretWritten.written(created, null);
     return finishPending(written, status, settings);
   }
 
   /** Records the pending key as current; the Secret is known to hold it. */
   private Result finishPending(ApiKey key, ApiKeyStatus status, KeySettings settings) {
     ApiKeyStatus.PendingKey p = status.pending;
-    boolean lost = REASON_SECRET_LOST.equals(p.reason);
-    String revoked = lost ? status.accessKey : null;
+    java.util.List<String> revoked = new java.util.ArrayList<>();
+    Outcome outcome = Outcome.ISSUED;
+    if (REASON_ROTATE.equals(p.reason)) {
+      outcome = Outcome.ROTATED;
+      if (status.previous != null) {
+        // A second rotation within a grace period ends the earlier grace.
+        revoked.add(status.previous.accessKey);
+      }
+      if (p.previousValidUntil == null) {
+        revoked.add(status.accessKey);
+        status.previous = null;
+      } else {
+        ApiKeyStatus.PreviousKey previous = new ApiKeyStatus.PreviousKey();
+        previous.accessKey = status.accessKey;
+        previous.secretFingerprint = status.secretFingerprint;
+        previous.algorithm = status.algorithm;
+        previous.publicKey = status.publicKey;
+        previous.validUntil = p.previousValidUntil;
+        status.previous = previous;
+      }
+    } else {
+      // A new Secret holds nothing of earlier keys: they are revoked.
+      if (REASON_SECRET_LOST.equals(p.reason)) {
+        outcome = Outcome.REISSUED;
+        revoked.add(status.accessKey);
+      }
+      if (status.previous != null) {
+        revoked.add(status.previous.accessKey);
+      }
+      status.previous = null;
+    }
+    revoked.removeIf(java.util.Objects::isNull);
     status.accessKey = p.accessKey;
     status.secretFingerprint = p.secretFingerprint;
     status.algorithm = p.algorithm;
@@ -201,7 +338,7 @@ public final class KeyIssuer {
     status.expiresAt = p.expiresAt;
     status.secretName = settings.secretName();
     status.pending = null;
-    return new Result(key, lost ? Outcome.REISSUED : Outcome.ISSUED, revoked);
+    return new Result(key, outcome, revoked);
   }
 
   private Result adopt(ApiKey key, ApiKeyStatus status, KeySettings settings, Secret secret) {
@@ -225,7 +362,7 @@ public final class KeyIssuer {
       status.expiresAt = plan.expiresAt().toString();
     }
     status.secretName = settings.secretName();
-    return new Result(key, Outcome.ADOPTED, null);
+    return new Result(key, Outcome.ADOPTED);
   }
 
   /** Keeps the Secret's labels and annotations as the template and status say; never its data. */
@@ -238,20 +375,30 @@ public final class KeyIssuer {
         CredentialSecret.annotations(settings, status.accessKey, status.secretFingerprint, plan);
     // The data key names the Secret was written with stay as written.
     annotations.remove(CredentialSecret.ANN_DATA_KEYS);
-    if (contains(secret.getMetadata().getLabels(), labels)
+    // An extension moves expiresAt: the Secret's (public) expiresAt entry follows.
+    boolean expiryCurrent =
+        status.expiresAt.equals(CredentialSecret.data(secret, "expiresAt").orElse(null));
+    if (expiryCurrent
+        && contains(secret.getMetadata().getLabels(), labels)
         && contains(secret.getMetadata().getAnnotations(), annotations)) {
       return;
     }
-    client
-        .secrets()
-        .inNamespace(ns(key))
-        .withName(secret.getMetadata().getName())
-        .edit(
-            s -> {
-              s.getMetadata().getLabels().putAll(labels);
-              s.getMetadata().getAnnotations().putAll(annotations);
-              return s;
-            });
+    // Written on what the server has now, and only while it still holds this status's key.
+    Secret live = readSecret(key, secret.getMetadata().getName());
+    if (live == null || decide(key, status, settings, live) != Verdict.STEADY) {
+      throw new StaleReadException("Secret " + ns(key) + "/" + settings.secretName() + " changed");
+    }
+    Secret next = StatusWriter.deepCopy(live);
+    if (next.getMetadata().getLabels() == null) {
+      next.getMetadata().setLabels(new java.util.LinkedHashMap<>());
+    }
+    if (next.getMetadata().getAnnotations() == null) {
+      next.getMetadata().setAnnotations(new java.util.LinkedHashMap<>());
+    }
+    next.getMetadata().getLabels().putAll(labels);
+    next.getMetadata().getAnnotations().putAll(annotations);
+    next.getData().put("expiresAt", CredentialSecret.b64(status.expiresAt));
+    update(key, live, next);
   }
 
   private static boolean contains(Map<String, String> actual, Map<String, String> desired) {

@@ -73,5 +73,7 @@ class KeywardConfigTest {
             () ->
                 KeywardConfig.from(Map.of("limits.minValidity", "2d", "limits.maxValidity", "1d")))
         .hasMessageContaining("limits.minValidity");
+    assertThatThrownBy(() -> KeywardConfig.from(Map.of("limits.maxKeyLifetime", "30d")))
+        .hasMessageContaining("limits.maxValidity must not exceed limits.maxKeyLifetime");
   }
 }
