@@ -125,6 +125,8 @@ class QuotaIT {
     RealCluster.namespace(ns);
     user(userName, ns);
     Set<String> secretsEverWritten = ConcurrentHashMap.newKeySet();
+    // What the watch saw, to say so when the count is off.
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
     try (Watch watch =
         client()
             .secrets()
@@ -135,6 +137,8 @@ class QuotaIT {
                   @Override
                   public void eventReceived(Action action, Secret s) {
                     secretsEverWritten.add(s.getMetadata().getUid());
+                    seen.add(
+                        action + " " + s.getMetadata().getName() + " " + s.getMetadata().getUid());
                   }
 
                   @Override
@@ -166,7 +170,8 @@ class QuotaIT {
       await()
           .during(Duration.ofSeconds(2))
           .atMost(Duration.ofSeconds(5))
-          .until(() -> secretsEverWritten.size() == LIMIT);
+          .untilAsserted(
+              () -> assertThat(secretsEverWritten).as("watched: %s", seen).hasSize(LIMIT));
       List<ApiKey> keys = keys(ns);
       assertLedgerExact(userName, keys);
       assertThat(listSecrets(ns, userName)).hasSize(LIMIT);
@@ -227,7 +232,8 @@ class QuotaIT {
       await()
           .during(Duration.ofSeconds(2))
           .atMost(Duration.ofSeconds(5))
-          .until(() -> secretsEverWritten.size() == 2 * LIMIT);
+          .untilAsserted(
+              () -> assertThat(secretsEverWritten).as("watched: %s", seen).hasSize(2 * LIMIT));
       assertLedgerExact(userName, after);
       await().atMost(WAIT).until(() -> listSecrets(ns, userName).size() == LIMIT);
     }
