@@ -1032,6 +1032,10 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
 
   private static List<String> revocable(ApiKeyStatus status) {
     java.util.ArrayList<String> keys = new java.util.ArrayList<>();
+    if (EXPIRED.equals(status.phase)) {
+      // Revoked when it expired; status keeps the access key only as the record.
+      return keys;
+    }
     if (status.accessKey != null) {
       keys.add(status.accessKey);
     }
