@@ -28,6 +28,7 @@ import io.keyward.operator.domain.AccountCheck;
 import io.keyward.operator.domain.ApiKeyRules;
 import io.keyward.operator.domain.KeySettings;
 import io.keyward.operator.domain.Renewal;
+import io.keyward.operator.domain.RenewalPolicy;
 import io.keyward.operator.domain.SlotLedger;
 import io.keyward.operator.events.EventRecorder;
 import io.keyward.operator.issuance.CredentialSecret;
@@ -510,7 +511,9 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
     announce(written, result, status, settings);
     announceRenewal(
         written, settings, status, decision, interruptedCause, result, graceEnded, expiresBefore);
-    if ("Expiring".equals(status.phase) && !"Expiring".equals(phaseBefore)) {
+    if (settings.renewalPolicy() == RenewalPolicy.Never
+        && "Expiring".equals(status.phase)
+        && !"Expiring".equals(phaseBefore)) {
       events.normal(
           written,
           "Expiring",
@@ -518,9 +521,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
               + status.accessKey
               + " expires at "
               + status.expiresAt
-              + " and the renewal policy "
-              + settings.renewalPolicy()
-              + " will not renew it; annotate the ApiKey with "
+              + " and the renewal policy Never will not renew it; annotate the ApiKey with "
               + RENEW_ANNOTATION
               + "=<new value> to extend it");
     }

@@ -59,15 +59,10 @@ public final class Renewal {
    * @param expiresAt EXTEND: the new expiry
    * @param previousValidUntil ROTATE: until when the replaced key still verifies; null when it
    *     stops at once (no grace left, or it already expired)
-   * @param renewRequestHandled whether a pending renew request is satisfied by this action
    */
   public record Decision(
-      Action action,
-      String cause,
-      Instant expiresAt,
-      Instant previousValidUntil,
-      boolean renewRequestHandled) {
-    public static final Decision NOTHING = new Decision(Action.NONE, null, null, null, false);
+      Action action, String cause, Instant expiresAt, Instant previousValidUntil) {
+    public static final Decision NOTHING = new Decision(Action.NONE, null, null, null);
   }
 
   /** The renewal settings of a key and the operator's lifetime cap. */
@@ -95,8 +90,7 @@ public final class Renewal {
       }
       return switch (p.policy()) {
         case Never ->
-            new Decision(
-                Action.EXPIRE, "expired at " + expiresAt + " (policy Never)", null, null, false);
+            new Decision(Action.EXPIRE, "expired at " + expiresAt + " (policy Never)", null, null);
         case Rotate, Extend ->
             rotate(now, p, key, "expired at " + expiresAt + " before it could be renewed");
       };
@@ -153,7 +147,7 @@ public final class Renewal {
     Instant cap = key.issuedAt().plus(p.maxKeyLifetime());
     Instant extended = min(key.expiresAt().plus(p.validity()), cap);
     if (extended.isAfter(key.expiresAt())) {
-      return new Decision(Action.EXTEND, cause, extended, null, true);
+      return new Decision(Action.EXTEND, cause, extended, null);
     }
     return rotate(
         now,
@@ -170,7 +164,7 @@ public final class Renewal {
   private static Decision rotate(Instant now, Policy p, Key key, String cause) {
     // The replaced key verifies for the grace period, but never past its own expiry.
     Instant until = min(now.truncatedTo(ChronoUnit.SECONDS).plus(p.gracePeriod()), key.expiresAt());
-    return new Decision(Action.ROTATE, cause, null, until.isAfter(now) ? until : null, true);
+    return new Decision(Action.ROTATE, cause, null, until.isAfter(now) ? until : null);
   }
 
   private static Instant min(Instant a, Instant b) {
