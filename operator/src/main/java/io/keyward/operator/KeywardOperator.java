@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.keyward.operator.accounts.CodeVerifier;
 import io.keyward.operator.accounts.KeyLedger;
 import io.keyward.operator.accounts.UserStatusUpdater;
@@ -45,13 +46,40 @@ public final class KeywardOperator {
     // In-cluster service account, else KUBECONFIG, else ~/.kube/config.
     KubernetesClient client = new KubernetesClientBuilder().build();
     KeywardMetrics metrics = new KeywardMetrics();
-    Operator operator = start(client, config, Clock.systemUTC(), metrics);
-    operator.installShutdownHook(Duration.ofSeconds(10));
+    // Probes answer from the start: live while starting, ready once the watches have synced.
+    java.util.concurrent.atomic.AtomicReference<Operator> running =
+        new java.util.concurrent.atomic.AtomicReference<>();
     if (config.metricsPort() > 0) {
-      MetricsServer server = MetricsServer.start(config.metricsPort(), metrics);
-      LOG.info("Metrics on http://0.0.0.0:{}/metrics", server.port());
+      MetricsServer server =
+          MetricsServer.start(config.metricsPort(), metrics, health(running::get));
+      LOG.info(
+          "Metrics on http://0.0.0.0:{}/metrics, probes on /healthz and /readyz", server.port());
     }
+    Operator operator = start(client, config, Clock.systemUTC(), metrics);
+    running.set(operator);
+    operator.installShutdownHook(Duration.ofSeconds(10));
     LOG.info("Keyward operator running against {}", client.getMasterUrl());
+  }
+
+  /** Liveness and readiness from JOSDK's runtime information. */
+  public static MetricsServer.Health health(java.util.function.Supplier<Operator> operator) {
+    return new MetricsServer.Health() {
+      @Override
+      public boolean live() {
+        Operator o = operator.get();
+        return o == null
+            || !o.getRuntimeInfo().isStarted()
+            || o.getRuntimeInfo().allEventSourcesAreHealthy();
+      }
+
+      @Override
+      public boolean ready() {
+        Operator o = operator.get();
+        return o != null
+            && o.getRuntimeInfo().isStarted()
+            && o.getRuntimeInfo().allEventSourcesAreHealthy();
+      }
+    };
   }
 
   /** Builds, registers and starts the operator; the caller stops it. */
@@ -67,6 +95,8 @@ public final class KeywardOperator {
         new Operator(
             o -> {
               o.withKubernetesClient(client)
+                  // JOSDK's reconciliation metrics, in the registry /metrics serves.
+                  .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()))
                   // JSON patches for the finalizer: the same behaviour on every API server.
                   .withUseSSAToPatchPrimaryResource(false)
                   .withCloseClientOnStop(false);

@@ -36,4 +36,36 @@ class MetricsServerTest {
       assertThat(health.body()).isEqualTo("ok\n");
     }
   }
+
+  @Test
+  void probesAnswer503WhileTheOperatorIsNotReady() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean ready =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    MetricsServer.Health health =
+        new MetricsServer.Health() {
+          @Override
+          public boolean live() {
+            return true;
+          }
+
+          @Override
+          public boolean ready() {
+            return ready.get();
+          }
+        };
+    HttpClient http = HttpClient.newHttpClient();
+    try (MetricsServer server = MetricsServer.start(0, new KeywardMetrics(), health)) {
+      URI readyz = URI.create("http://127.0.0.1:" + server.port() + "/readyz");
+      URI healthz = URI.create("http://127.0.0.1:" + server.port() + "/healthz");
+      assertThat(status(http, readyz)).isEqualTo(503);
+      assertThat(status(http, healthz)).isEqualTo(200);
+      ready.set(true);
+      assertThat(status(http, readyz)).isEqualTo(200);
+    }
+  }
+
+  private static int status(HttpClient http, URI uri) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString())
+        .statusCode();
+  }
 }
