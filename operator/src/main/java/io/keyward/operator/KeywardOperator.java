@@ -3,7 +3,7 @@ package io.keyward.operator;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.keyward.operator.accounts.CodeVerifier;
 import io.keyward.operator.accounts.KeyLedger;
@@ -90,6 +90,22 @@ public final class KeywardOperator {
   /** As {@link #start(KubernetesClient, KeywardConfig, Clock)}, recording into {@code metrics}. */
   public static Operator start(
       KubernetesClient client, KeywardConfig config, Clock clock, KeywardMetrics metrics) {
+    return start(client, config, clock, metrics, true);
+  }
+
+  /**
+   * As {@link #start(KubernetesClient, KeywardConfig, Clock, KeywardMetrics)}.
+   *
+   * @param exitOnLostLeadership with leader election, end the process when leadership is lost (in a
+   *     pod: Kubernetes restarts it as a follower); tests that run several instances in one JVM
+   *     turn it off
+   */
+  public static Operator start(
+      KubernetesClient client,
+      KeywardConfig config,
+      Clock clock,
+      KeywardMetrics metrics,
+      boolean exitOnLostLeadership) {
     String instance = instanceName();
     Operator operator =
         new Operator(
@@ -102,8 +118,12 @@ public final class KeywardOperator {
                   .withCloseClientOnStop(false);
               if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(
-                    new LeaderElectionConfiguration(
-                        config.leaseName(), config.operatorNamespace(), instance));
+                    LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(
+                            config.leaseName())
+                        .withLeaseNamespace(config.operatorNamespace())
+                        .withIdentity(instance)
+                        .withExitOnStopLeading(exitOnLostLeadership)
+                        .build());
               }
             });
     StatusWriter statusWriter = new StatusWriter(client);

@@ -1,5 +1,10 @@
 package io.keyward.operator.rollout;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -56,31 +61,20 @@ public final class WorkloadRestarter {
     for (ApiKeySpec.WorkloadRef target : targets) {
       String id = target.kind + "/" + target.name;
       try {
-        Object result =
+        // The patch goes out on a stub of the workload: fabric8 would GET it first otherwise, and
+        // the operator needs (and is granted) nothing but patch on workloads.
+        HasMetadata stub =
             switch (target.kind) {
-              case "Deployment" ->
-                  client
-                      .apps()
-                      .deployments()
-                      .inNamespace(ns)
-                      .withName(target.name)
-                      .patch(MERGE, patch);
-              case "StatefulSet" ->
-                  client
-                      .apps()
-                      .statefulSets()
-                      .inNamespace(ns)
-                      .withName(target.name)
-                      .patch(MERGE, patch);
-              case "DaemonSet" ->
-                  client
-                      .apps()
-                      .daemonSets()
-                      .inNamespace(ns)
-                      .withName(target.name)
-                      .patch(MERGE, patch);
+              case "Deployment" -> new Deployment();
+              case "StatefulSet" -> new StatefulSet();
+              case "DaemonSet" -> new DaemonSet();
               default -> null;
             };
+        Object result = null;
+        if (stub != null) {
+          stub.setMetadata(new ObjectMetaBuilder().withName(target.name).withNamespace(ns).build());
+          result = client.resource(stub).patch(MERGE, patch);
+        }
         if (result == null) {
           failed.add(id + " (kind not supported)");
         } else {

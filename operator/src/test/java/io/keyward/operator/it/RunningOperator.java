@@ -14,31 +14,44 @@ import java.util.Map;
 public final class RunningOperator implements AutoCloseable {
   private final KeywardConfig config;
   private final MutableClock clock;
+  private final ClientFactory clients;
   private KubernetesClient client;
   private Operator operator;
   private KeywardMetrics metrics;
 
-  private RunningOperator(KeywardConfig config, MutableClock clock) {
+  /** Makes the client the operator runs with (the suite's admin client by default). */
+  public interface ClientFactory {
+    KubernetesClient create() throws IOException;
+  }
+
+  private RunningOperator(KeywardConfig config, MutableClock clock, ClientFactory clients) {
     this.config = config;
     this.clock = clock;
+    this.clients = clients;
   }
 
   /** Starts an operator with the default configuration changed by {@code overrides}. */
   public static RunningOperator start(Map<String, String> overrides) {
+    return start(overrides, RealCluster::newClient);
+  }
+
+  /** As {@link #start(Map)}, with the operator's client made by {@code clients}. */
+  public static RunningOperator start(Map<String, String> overrides, ClientFactory clients) {
     RunningOperator op =
-        new RunningOperator(KeywardConfig.defaults().with(overrides), MutableClock.ticking());
+        new RunningOperator(
+            KeywardConfig.defaults().with(overrides), MutableClock.ticking(), clients);
     op.startInstance();
     return op;
   }
 
   private void startInstance() {
     try {
-      client = RealCluster.newClient();
+      client = clients.create();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     metrics = new KeywardMetrics();
-    operator = KeywardOperator.start(client, config, clock, metrics);
+    operator = KeywardOperator.start(client, config, clock, metrics, false);
   }
 
   /** Stops the operator, as if it were down, until {@link #resume}. */
