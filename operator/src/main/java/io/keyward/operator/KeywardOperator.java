@@ -1,7 +1,9 @@
 package io.keyward.operator;
 
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
@@ -23,7 +25,6 @@ import io.keyward.operator.status.StatusWriter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
-import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,8 +58,45 @@ public final class KeywardOperator {
     }
     Operator operator = start(client, config, Clock.systemUTC(), metrics);
     running.set(operator);
-    operator.installShutdownHook(Duration.ofSeconds(10));
+    String instance = instanceName();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> stop(operator, client, config, instance), "keyward-shutdown"));
     LOG.info("Keyward operator running against {}", client.getMasterUrl());
+  }
+
+  /**
+   * Stops the operator and, with leader election, hands the Lease over at once: JOSDK keeps it
+   * until it expires, so a follower would wait out the lease duration. Like client-go's
+   * ReleaseOnCancel, the Lease is cleared only if this instance still holds it, with the read
+   * resourceVersion.
+   */
+  public static void stop(
+      Operator operator, KubernetesClient client, KeywardConfig config, String instance) {
+    operator.stop();
+    if (!config.leaderElection()) {
+      return;
+    }
+    try {
+      Lease lease =
+          client
+              .leases()
+              .inNamespace(config.operatorNamespace())
+              .withName(config.leaseName())
+              .get();
+      if (lease == null
+          || lease.getSpec() == null
+          || !instance.equals(lease.getSpec().getHolderIdentity())) {
+        return;
+      }
+      lease.getSpec().setHolderIdentity("");
+      lease.getSpec().setLeaseDurationSeconds(1);
+      client.resource(lease).update();
+      LOG.info("Released the leader Lease {}", config.leaseName());
+    } catch (KubernetesClientException e) {
+      // The Lease then expires on its own; a follower takes over after the lease duration.
+      LOG.warn("Could not release the leader Lease {}: HTTP {}", config.leaseName(), e.getCode());
+    }
   }
 
   /** Liveness and readiness from JOSDK's runtime information. */
@@ -90,7 +128,7 @@ public final class KeywardOperator {
   /** As {@link #start(KubernetesClient, KeywardConfig, Clock)}, recording into {@code metrics}. */
   public static Operator start(
       KubernetesClient client, KeywardConfig config, Clock clock, KeywardMetrics metrics) {
-    return start(client, config, clock, metrics, true);
+    return start(client, config, clock, metrics, true, instanceName());
   }
 
   /**
@@ -99,14 +137,15 @@ public final class KeywardOperator {
    * @param exitOnLostLeadership with leader election, end the process when leadership is lost (in a
    *     pod: Kubernetes restarts it as a follower); tests that run several instances in one JVM
    *     turn it off
+   * @param instance this replica's name: its leader-election identity and event source
    */
   public static Operator start(
       KubernetesClient client,
       KeywardConfig config,
       Clock clock,
       KeywardMetrics metrics,
-      boolean exitOnLostLeadership) {
-    String instance = instanceName();
+      boolean exitOnLostLeadership,
+      String instance) {
     Operator operator =
         new Operator(
             o -> {

@@ -15,9 +15,18 @@ public final class RunningOperator implements AutoCloseable {
   private final KeywardConfig config;
   private final MutableClock clock;
   private final ClientFactory clients;
+  private final String identity = "it-" + INSTANCES.incrementAndGet();
   private KubernetesClient client;
   private Operator operator;
   private KeywardMetrics metrics;
+
+  private static final java.util.concurrent.atomic.AtomicInteger INSTANCES =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** This instance's leader-election identity. */
+  public String identity() {
+    return identity;
+  }
 
   /** Makes the client the operator runs with (the suite's admin client by default). */
   public interface ClientFactory {
@@ -51,7 +60,19 @@ public final class RunningOperator implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     metrics = new KeywardMetrics();
-    operator = KeywardOperator.start(client, config, clock, metrics, false);
+    operator = KeywardOperator.start(client, config, clock, metrics, false, identity);
+  }
+
+  /**
+   * Stops the operator without handing over its leader Lease, as a killed process would: a follower
+   * must wait for the Lease to expire.
+   */
+  public void crash() {
+    if (operator != null) {
+      operator.stop();
+      client.close();
+      operator = null;
+    }
   }
 
   /** Stops the operator, as if it were down, until {@link #resume}. */
@@ -82,7 +103,7 @@ public final class RunningOperator implements AutoCloseable {
 
   private void stopInstance() {
     if (operator != null) {
-      operator.stop();
+      KeywardOperator.stop(operator, client, config, identity);
       client.close();
       operator = null;
     }

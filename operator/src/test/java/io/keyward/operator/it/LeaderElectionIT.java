@@ -1,0 +1,167 @@
+package io.keyward.operator.it;
+
+import static io.keyward.operator.it.Fixtures.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.issuance.CredentialSecret;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * HA: two replicas with leader election. Only the leader reconciles; when it stops, the other takes
+ * over within the lease time; no key is issued twice.
+ */
+@ExtendWith(RealCluster.class)
+@Order(10)
+class LeaderElectionIT {
+  private static final String OPERATOR_NS = "keyward-ha";
+  private static final String NS = "ha-keys";
+  private static final String LEASE = "keyward-ha";
+  private static final Duration LEASE_DURATION = Duration.ofSeconds(15);
+  private static final Duration RETRY_PERIOD = Duration.ofSeconds(2);
+  private static final Map<String, String> CONFIG =
+      Map.of(
+          "operator.namespace", OPERATOR_NS,
+          "operator.leaderElection.enabled", "true",
+          "operator.leaderElection.leaseName", LEASE);
+
+  @Test
+  void onlyTheLeaderReconcilesAndTheOtherTakesOverWithoutIssuingTwice() throws Exception {
+    RealCluster.namespace(OPERATOR_NS);
+    RealCluster.namespace(NS);
+    user("hana", NS);
+    Set<String> secretsWritten = ConcurrentHashMap.newKeySet();
+    try (Watch watch =
+            client()
+                .secrets()
+                .inNamespace(NS)
+                .withLabel(CredentialSecret.LABEL_USER, "hana")
+                .watch(
+                    new Watcher<>() {
+                      @Override
+                      public void eventReceived(Action action, Secret s) {
+                        secretsWritten.add(s.getMetadata().getUid());
+                      }
+
+                      @Override
+                      public void onClose(WatcherException cause) {}
+                    });
+        RunningOperator first = RunningOperator.start(CONFIG)) {
+      await().atMost(WAIT).until(() -> first.identity().equals(holder()));
+      try (RunningOperator second = RunningOperator.start(CONFIG)) {
+        for (int i = 0; i < 3; i++) {
+          key(NS, "ha-" + i, "hana", s -> {});
+        }
+        for (int i = 0; i < 3; i++) {
+          awaitKey(NS, "ha-" + i, phase("Active"));
+        }
+        assertThat(reconciliations(first)).isPositive();
+        assertThat(reconciliations(second)).as("the follower reconciles nothing").isZero();
+        assertThat(holder()).isEqualTo(first.identity());
+
+        // The leader stops; the follower takes over within the lease time.
+        Instant stopped = Instant.now();
+        first.close();
+        await()
+            .atMost(LEASE_DURATION.plusSeconds(5))
+            .pollInterval(Duration.ofMillis(100))
+            .until(() -> second.identity().equals(holder()));
+        Duration takeover = Duration.between(stopped, Instant.now());
+        System.out.printf("leader takeover after %d ms%n", takeover.toMillis());
+        assertThat(takeover).isLessThanOrEqualTo(LEASE_DURATION);
+
+        for (int i = 3; i < 5; i++) {
+          key(NS, "ha-" + i, "hana", s -> {});
+        }
+        for (int i = 0; i < 5; i++) {
+          awaitKey(NS, "ha-" + i, phase("Active"));
+        }
+        assertThat(reconciliations(second)).isPositive();
+        // One Secret per key ever written, each key issued once, and the first keys untouched.
+        await()
+            .during(Duration.ofSeconds(1))
+            .atMost(Duration.ofSeconds(5))
+            .until(() -> secretsWritten.size() == 5);
+        for (int i = 0; i < 5; i++) {
+          assertThat(events(NS, "ha-" + i, "Issued")).hasSize(1);
+          assertThat(events(NS, "ha-" + i, "SecretLost")).isEmpty();
+        }
+        List<ApiKey> keys = client().resources(ApiKey.class).inNamespace(NS).list().getItems();
+        assertThat(keys).allMatch(k -> "Active".equals(k.getStatus().phase));
+      }
+    }
+  }
+
+  @Test
+  void aLeaderThatDiesWithoutHandingOverIsReplacedWhenItsLeaseExpires() {
+    RealCluster.namespace(OPERATOR_NS);
+    try (RunningOperator first = RunningOperator.start(CONFIG)) {
+      await().atMost(WAIT).until(() -> first.identity().equals(holder()));
+      // The last renewal the dead leader made, as the Lease shows it.
+      java.util.concurrent.atomic.AtomicReference<Instant> lastRenewed =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      try (Watch watch =
+              client()
+                  .leases()
+                  .inNamespace(OPERATOR_NS)
+                  .withName(LEASE)
+                  .watch(
+                      new Watcher<>() {
+                        @Override
+                        public void eventReceived(Action action, Lease l) {
+                          if (first.identity().equals(l.getSpec().getHolderIdentity())) {
+                            lastRenewed.set(l.getSpec().getRenewTime().toInstant());
+                          }
+                        }
+
+                        @Override
+                        public void onClose(WatcherException cause) {}
+                      });
+          RunningOperator second = RunningOperator.start(CONFIG)) {
+        await().atMost(WAIT).until(() -> lastRenewed.get() != null);
+        first.crash();
+        await()
+            .atMost(LEASE_DURATION.plusSeconds(10))
+            .pollInterval(Duration.ofMillis(100))
+            .until(() -> second.identity().equals(holder()));
+        Duration takeover = Duration.between(lastRenewed.get(), Instant.now());
+        System.out.printf(
+            "takeover after a crash: %d ms after the last renewal%n", takeover.toMillis());
+        // Not before the dead leader's Lease expired, and at the follower's next try after
+        // (fabric8 retries every 2 s with up to 20% jitter).
+        assertThat(takeover)
+            .isGreaterThanOrEqualTo(LEASE_DURATION)
+            .isLessThanOrEqualTo(LEASE_DURATION.plus(RETRY_PERIOD.multipliedBy(2)).plusSeconds(1));
+      }
+    }
+  }
+
+  private static String holder() {
+    Lease lease = client().leases().inNamespace(OPERATOR_NS).withName(LEASE).get();
+    return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
+  }
+
+  /** JOSDK's count of reconciliations this instance started. */
+  private static double reconciliations(RunningOperator op) {
+    return op.metrics()
+        .scrape()
+        .lines()
+        .filter(l -> l.startsWith("operator_sdk_reconciliations_started_total"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+}
