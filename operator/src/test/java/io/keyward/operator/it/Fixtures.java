@@ -161,4 +161,20 @@ final class Fixtures {
         .pollInterval(Duration.ofMillis(100))
         .until(() -> events(namespace, objectName, reason), l -> !l.isEmpty());
   }
+
+  /** A six-digit code that matches no step near {@code now} for this TOTP secret. */
+  static String wrongCode(String totpSecret, java.time.Instant now) {
+    io.keyward.operator.mfa.Totp totp = new io.keyward.operator.mfa.Totp();
+    long step = io.keyward.operator.mfa.Totp.step(now);
+    for (int candidate = 0; ; candidate += 111111) {
+      String c = String.format("%06d", candidate % 1000000);
+      boolean matches = false;
+      for (long s = step - 2; s <= step + 2; s++) {
+        matches |= totp.code(totpSecret, s).equals(c);
+      }
+      if (!matches) {
+        return c;
+      }
+    }
+  }
 }

@@ -349,18 +349,7 @@ class RbacIT {
     return c;
   }
 
-  /** A six-digit code that matches no step near the operator's now. */
   private static String wrongCode(String secret) {
-    long now = Totp.step(operator.clock().instant());
-    for (int candidate = 0; ; candidate += 111111) {
-      String c = String.format("%06d", candidate % 1000000);
-      boolean matches = false;
-      for (long s = now - 2; s <= now + 2; s++) {
-        matches |= TOTP.code(secret, s).equals(c);
-      }
-      if (!matches) {
-        return c;
-      }
-    }
+    return Fixtures.wrongCode(secret, operator.clock().instant());
   }
 }
