@@ -59,7 +59,8 @@ public record KeywardConfig(
       new ConfigOption<>(
           "limits.maxKeyLifetime",
           "365d",
-          "How long one key may live through extensions before a rotation is forced.",
+          "How long one key may live through extensions before a rotation is forced; at least"
+              + " limits.maxValidity.",
           duration());
   public static final ConfigOption<Duration> DEFAULT_VALIDITY =
       new ConfigOption<>(
@@ -68,13 +69,15 @@ public record KeywardConfig(
       new ConfigOption<>(
           "defaults.renewBefore",
           "14d",
-          "How long before expiry the renewal policy acts, when a key sets no renewal.before.",
+          "How long before expiry the renewal policy acts, when a key sets no renewal.before"
+              + " (at most a third of the key's validity when defaulted).",
           duration());
   public static final ConfigOption<Duration> DEFAULT_GRACE_PERIOD =
       new ConfigOption<>(
           "defaults.gracePeriod",
           "24h",
-          "How long the previous key still verifies after a rotation.",
+          "How long the previous key still verifies after a rotation, when a key sets no"
+              + " renewal.gracePeriod (at most the key's validity when defaulted).",
           duration());
   public static final ConfigOption<String> OPERATOR_NAMESPACE =
       new ConfigOption<>(
@@ -105,7 +108,8 @@ public record KeywardConfig(
       new ConfigOption<>(
           "operator.metricsPort",
           "8080",
-          "Port of the HTTP endpoint serving /metrics (Prometheus) and /healthz; 0 turns it off.",
+          "Port of the HTTP endpoint serving /metrics (Prometheus), /healthz and /readyz; 0 turns"
+              + " it off.",
           KeywardConfig::port);
 
   /** Every option, in documentation order. */

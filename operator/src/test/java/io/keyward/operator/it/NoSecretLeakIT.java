@@ -77,12 +77,25 @@ class NoSecretLeakIT {
     }
     for (var place : places.entrySet()) {
       for (String secret : secrets) {
-        assertThat(place.getValue().contains(secret))
+        int at = place.getValue().indexOf(secret);
+        assertThat(at)
             .as(
-                "a secret value (fingerprint %s) appears in the %s",
-                io.keyward.operator.domain.Fingerprint.of(secret), place.getKey())
-            .isFalse();
+                "a secret value (fingerprint %s, %d characters) appears in the %s: %s",
+                io.keyward.operator.domain.Fingerprint.of(secret),
+                secret.length(),
+                place.getKey(),
+                at < 0 ? "" : around(place.getValue(), at, secret.length()))
+            .isNegative();
       }
     }
+  }
+
+  /** Where a leak is, with the value itself masked, so the report does not leak it again. */
+  private static String around(String text, int at, int length) {
+    return "..."
+        + text.substring(Math.max(0, at - 400), at)
+        + "<SECRET>"
+        + text.substring(at + length, Math.min(text.length(), at + length + 200))
+        + "...";
   }
 }
