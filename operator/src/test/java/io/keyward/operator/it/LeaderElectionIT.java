@@ -71,6 +71,12 @@ class LeaderElectionIT {
         }
         assertThat(reconciliations(first)).isPositive();
         assertThat(reconciliations(second)).as("the follower reconciles nothing").isZero();
+        // A follower is live and ready too: otherwise Kubernetes would restart it forever and a
+        // rolling update would wait for it.
+        for (RunningOperator op : List.of(first, second)) {
+          assertThat(op.health().live()).as("%s live", op.identity()).isTrue();
+          assertThat(op.health().ready()).as("%s ready", op.identity()).isTrue();
+        }
         assertThat(holder()).isEqualTo(first.identity());
 
         // The leader stops; the follower takes over within the lease time.

@@ -85,6 +85,11 @@ public final class RunningOperator implements AutoCloseable {
     startInstance();
   }
 
+  /** The probes /healthz and /readyz answer from, for this instance. */
+  public io.keyward.operator.metrics.MetricsServer.Health health() {
+    return KeywardOperator.health(() -> operator);
+  }
+
   /** The running instance's metrics. */
   public KeywardMetrics metrics() {
     return metrics;
