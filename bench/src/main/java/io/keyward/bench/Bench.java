@@ -1,0 +1,745 @@
+package io.keyward.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.keyward.kubelocal.LocalKubeApiServer;
+import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.api.ApiKeySpec;
+import io.keyward.operator.api.ApiKeyStatus;
+import io.keyward.operator.api.ApiUser;
+import io.keyward.operator.api.ApiUserSpec;
+import io.keyward.operator.api.ApiUserStatus;
+import io.keyward.operator.domain.KeyAlgorithm;
+import io.keyward.operator.domain.KeyGenerator;
+import io.keyward.operator.domain.KeyMaterial;
+import io.keyward.operator.issuance.CredentialSecret;
+import io.keyward.operator.status.StatusWriter;
+import java.io.FileInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Keyward's load harness: a local kube-apiserver, the operator as its own process, and the
+ * scenarios of issue 6. Prints one table and writes a JSON result.
+ *
+ * <pre>
+ * bin/bench [--keys 1000,10000] [--users 200] [--rate 50] [--rate-seconds 60]
+ *           [--idle-seconds 60] [--deadline-keys 1000] [--threads 50] [--jvm "-Xmx..."]
+ *           [--out bench/results/latest.json]
+ * </pre>
+ */
+public final class Bench {
+  private static final String USER_PREFIX = "u";
+  private static final String OPERATOR_NS = "keyward-system";
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final Options opts;
+  private final Path root;
+  private KubernetesClient client;
+  private final List<Result> results = new ArrayList<>();
+
+  /** One scenario's figures; NaN where a figure does not apply. */
+  record Result(
+      String scenario,
+      int keys,
+      double seconds,
+      double keysPerSecond,
+      double ratioToCeiling,
+      double p50Ms,
+      double p95Ms,
+      double p99Ms,
+      double cpuSeconds,
+      double cpuPercentOfCore,
+      double peakRssMb,
+      double peakHeapMb) {}
+
+  record Options(
+      List<Integer> keys,
+      int users,
+      int rate,
+      int rateSeconds,
+      int idleSeconds,
+      int deadlineKeys,
+      int threads,
+      List<String> jvm,
+      Path out) {
+    static Options parse(String[] args) {
+      Map<String, String> a = new LinkedHashMap<>();
+      for (int i = 0; i + 1 < args.length; i += 2) {
+        a.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+      }
+      return new Options(
+          Arrays.stream(a.getOrDefault("keys", "1000,10000").split(","))
+              .map(String::trim)
+              .map(Integer::parseInt)
+              .toList(),
+          Integer.parseInt(a.getOrDefault("users", "200")),
+          Integer.parseInt(a.getOrDefault("rate", "50")),
+          Integer.parseInt(a.getOrDefault("rate-seconds", "60")),
+          Integer.parseInt(a.getOrDefault("idle-seconds", "60")),
+          Integer.parseInt(a.getOrDefault("deadline-keys", "1000")),
+          Integer.parseInt(a.getOrDefault("threads", "50")),
+          List.of(a.getOrDefault("jvm", "").split("\\s+")).stream()
+              .filter(s -> !s.isBlank())
+              .toList(),
+          Path.of(a.getOrDefault("out", "bench/results/latest.json")));
+    }
+  }
+
+  private Bench(Options opts, Path root) {
+    this.opts = opts;
+    this.root = root;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path root = Path.of("").toAbsolutePath();
+    while (!Files.isDirectory(root.resolve("crds"))) {
+      root = root.getParent();
+    }
+    new Bench(Options.parse(args), root).run();
+  }
+
+  private void run() throws Exception {
+    long total = opts.keys().stream().mapToLong(Integer::longValue).sum();
+    int perUser =
+        (int) Math.min(1000, (total + (long) opts.rate() * opts.rateSeconds()) / opts.users() + 10);
+    try (LocalKubeApiServer server = LocalKubeApiServer.start(false)) {
+      Config config =
+          new io.fabric8.kubernetes.client.ConfigBuilder(
+                  Config.fromKubeconfig(Files.readString(server.kubeconfig())))
+              .withMaxConcurrentRequests(256)
+              .withMaxConcurrentRequestsPerHost(256)
+              .build();
+      client = new KubernetesClientBuilder().withConfig(config).build();
+      installCrds();
+      namespace(OPERATOR_NS);
+      for (int i = 0; i < opts.users(); i++) {
+        user(USER_PREFIX + String.format("%03d", i), perUser);
+        user("c" + String.format("%03d", i), perUser);
+      }
+      System.out.printf(
+          "local kube-apiserver %s; %d users (maxKeys %d)%n", server.url(), opts.users(), perUser);
+
+      for (int n : opts.keys()) {
+        results.add(ceiling(n));
+      }
+      Path jar = root.resolve("operator/target/keyward-operator.jar");
+      Path log = root.resolve("bench/target/operator.log");
+      try (OperatorProcess op = OperatorProcess.start(jar, server.kubeconfig(), opts.jvm(), log)) {
+        for (int n : opts.keys()) {
+          Result ceiling =
+              results.stream()
+                  .filter(r -> r.scenario().startsWith("ceiling") && r.keys() == n)
+                  .findFirst()
+                  .orElseThrow();
+          results.add(bulk(op, n, ceiling.keysPerSecond()));
+        }
+        results.add(steady(op));
+        results.add(idle(op));
+        results.add(deadlines(op));
+      }
+    }
+    print();
+    Files.createDirectories(opts.out().toAbsolutePath().getParent());
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("time", Instant.now().toString());
+    json.put("machine", Runtime.getRuntime().availableProcessors() + " cores");
+    json.put("operatorJvmOptions", opts.jvm());
+    json.put("results", results);
+    JSON.writeValue(opts.out().toFile(), json);
+    System.out.println("written " + opts.out());
+  }
+
+  // --- scenarios ---
+
+  /**
+   * The ceiling: a plain client doing, per key, the writes an issuance does (create the ApiKey, add
+   * the finalizer, claim a slot by a compare-and-swap on the ApiUser's status, record the pending
+   * key, create the Secret, record the key, write an event), with the operator's 50 threads.
+   */
+  private Result ceiling(int n) throws Exception {
+    String ns = "ceiling-" + n;
+    namespace(ns);
+    KeyGenerator generator = new KeyGenerator();
+    Map<String, Object> userLocks = new ConcurrentHashMap<>();
+    long start = System.nanoTime();
+    long[] latencies = new long[n];
+    runAll(
+        n,
+        i -> {
+          long t0 = System.nanoTime();
+          String user = "c" + String.format("%03d", i % opts.users());
+          ApiKey key = client.resource(apiKey(ns, "k" + i, user)).create();
+          key =
+              client
+                  .resource(key)
+                  .patch(
+                      PatchContext.of(PatchType.JSON),
+                      "[{\"op\":\"add\",\"path\":\"/metadata/finalizers\","
+                          + "\"value\":[\"keyward.io/revoke\"]}]");
+          synchronized (userLocks.computeIfAbsent(user, u -> new Object())) {
+            claim(user, key);
+          }
+          KeyMaterial m = generator.generate(KeyAlgorithm.HMAC_SHA256);
+          ApiKeyStatus st = new ApiKeyStatus();
+          st.pending = new ApiKeyStatus.PendingKey();
+          st.pending.accessKey = m.accessKey();
+          st.pending.secretFingerprint = m.fingerprint();
+          key.setStatus(st);
+          key = client.resource(key).updateStatus();
+          client.resource(secret(ns, key, m)).create();
+          st = StatusWriter.copyOf(key);
+          st.accessKey = m.accessKey();
+          st.secretFingerprint = m.fingerprint();
+          st.phase = "Active";
+          st.pending = null;
+          key.setStatus(st);
+          client.resource(key).updateStatus();
+          client
+              .v1()
+              .events()
+              .inNamespace(ns)
+              .resource(
+                  new EventBuilder()
+                      .withNewMetadata()
+                      .withGenerateName("k" + i + ".")
+                      .endMetadata()
+                      .withNewInvolvedObject()
+                      .withKind("ApiKey")
+                      .withName("k" + i)
+                      .withNamespace(ns)
+                      .endInvolvedObject()
+                      .withReason("Issued")
+                      .withMessage("access key " + m.accessKey() + " written")
+                      .withType("Normal")
+                      .build())
+              .create();
+          latencies[i] = System.nanoTime() - t0;
+        });
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Result r =
+        new Result(
+            "ceiling (plain client)",
+            n,
+            seconds,
+            n / seconds,
+            1.0,
+            pct(latencies, 50),
+            pct(latencies, 95),
+            pct(latencies, 99),
+            Double.NaN,
+            Double.NaN,
+            Double.NaN,
+            Double.NaN);
+    System.out.println(line(r));
+    return r;
+  }
+
+  private void claim(String user, ApiKey key) {
+    for (int attempt = 0; ; attempt++) {
+      ApiUser u = client.resources(ApiUser.class).withName(user).get();
+      ApiUserStatus st = u.getStatus() == null ? new ApiUserStatus() : u.getStatus();
+      ApiUserStatus.KeyRef ref = new ApiUserStatus.KeyRef();
+      ref.namespace = key.getMetadata().getNamespace();
+      ref.name = key.getMetadata().getName();
+      ref.uid = key.getMetadata().getUid();
+      ref.type = "spot";
+      st.keyRefs.add(ref);
+      u.setStatus(st);
+      try {
+        client.resource(u).updateStatus();
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt > 20) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** The operator's bulk issuance of {@code n} keys applied at once (50 appliers). */
+  private Result bulk(OperatorProcess op, int n, double ceiling) throws Exception {
+    String ns = "bulk-" + n;
+    namespace(ns);
+    Measured m = measure(op, ns, n, () -> runAll(n, i -> create(ns, i)));
+    Result r =
+        new Result(
+            "operator bulk issuance",
+            n,
+            m.seconds,
+            n / m.seconds,
+            (n / m.seconds) / ceiling,
+            m.p50,
+            m.p95,
+            m.p99,
+            m.cpu,
+            100 * m.cpu / m.seconds,
+            m.peakRss / 1e6,
+            m.peakHeap / 1e6);
+    System.out.println(line(r));
+    return r;
+  }
+
+  /** A constant arrival rate. */
+  private Result steady(OperatorProcess op) throws Exception {
+    String ns = "steady";
+    namespace(ns);
+    int n = opts.rate() * opts.rateSeconds();
+    Measured m =
+        measure(
+            op,
+            ns,
+            n,
+            () -> {
+              ScheduledExecutorService tick = Executors.newSingleThreadScheduledExecutor();
+              ExecutorService pool = Executors.newFixedThreadPool(opts.threads());
+              AtomicLong next = new AtomicLong();
+              long periodNanos = 1_000_000_000L / opts.rate();
+              List<Future<?>> submitted = java.util.Collections.synchronizedList(new ArrayList<>());
+              tick.scheduleAtFixedRate(
+                  () -> {
+                    long i = next.getAndIncrement();
+                    if (i < n) {
+                      submitted.add(pool.submit(() -> create(ns, (int) i)));
+                    }
+                  },
+                  0,
+                  periodNanos,
+                  TimeUnit.NANOSECONDS);
+              while (next.get() < n) {
+                Thread.sleep(50);
+              }
+              tick.shutdownNow();
+              for (Future<?> f : List.copyOf(submitted)) {
+                f.get();
+              }
+              pool.shutdown();
+            });
+    Result r =
+        new Result(
+            "steady " + opts.rate() + " keys/s for " + opts.rateSeconds() + " s",
+            n,
+            m.seconds,
+            n / m.seconds,
+            Double.NaN,
+            m.p50,
+            m.p95,
+            m.p99,
+            m.cpu,
+            100 * m.cpu / m.seconds,
+            m.peakRss / 1e6,
+            m.peakHeap / 1e6);
+    System.out.println(line(r));
+    return r;
+  }
+
+  /** Nothing happens: the operator should do nothing either. */
+  private Result idle(OperatorProcess op) throws Exception {
+    int active = client.resources(ApiKey.class).inAnyNamespace().list().getItems().size();
+    Sampler sampler = new Sampler(op);
+    double cpu0 = op.cpuSeconds();
+    Thread.sleep(opts.idleSeconds() * 1000L);
+    double cpu = op.cpuSeconds() - cpu0;
+    sampler.stop();
+    Result r =
+        new Result(
+            "idle for " + opts.idleSeconds() + " s",
+            active,
+            opts.idleSeconds(),
+            Double.NaN,
+            Double.NaN,
+            Double.NaN,
+            Double.NaN,
+            Double.NaN,
+            cpu,
+            100 * cpu / opts.idleSeconds(),
+            sampler.peakRss / 1e6,
+            sampler.peakHeap / 1e6);
+    System.out.println(line(r));
+    return r;
+  }
+
+  /**
+   * Rotations that fall due in the same second: the keys' status is set as if they had all been
+   * issued together (expiresAt so that renewAt is one instant T), and each rotation's lag is the
+   * time from T to the Secret holding the new key.
+   */
+  private Result deadlines(OperatorProcess op) throws Exception {
+    int n = opts.deadlineKeys();
+    String ns = "bulk-" + opts.keys().get(opts.keys().size() - 1);
+    List<ApiKey> keys =
+        client.resources(ApiKey.class).inNamespace(ns).list().getItems().stream().limit(n).toList();
+    Instant due = Instant.now().plusSeconds(30).truncatedTo(ChronoUnit.SECONDS);
+    Map<String, Long> rotatedAt = new ConcurrentHashMap<>();
+    java.util.Set<String> names =
+        keys.stream()
+            .map(k -> k.getMetadata().getName() + "-credentials")
+            .collect(java.util.stream.Collectors.toSet());
+    try (Watch w =
+        client
+            .secrets()
+            .inNamespace(ns)
+            .watch(
+                new Watcher<>() {
+                  @Override
+                  public void eventReceived(Action action, Secret s) {
+                    if (names.contains(s.getMetadata().getName())
+                        && CredentialSecret.hasPrevious(s)) {
+                      rotatedAt.putIfAbsent(s.getMetadata().getName(), System.currentTimeMillis());
+                    }
+                  }
+
+                  @Override
+                  public void onClose(WatcherException cause) {}
+                })) {
+      Sampler sampler = new Sampler(op);
+      double cpu0 = op.cpuSeconds();
+      runAll(
+          keys.size(),
+          i -> {
+            ApiKey k = keys.get(i);
+            for (int attempt = 0; ; attempt++) {
+              ApiKeyStatus st = StatusWriter.copyOf(k);
+              // renewAt = expiresAt - 14d (the default renewBefore for a 90d key).
+              st.expiresAt = due.plus(Duration.ofDays(14)).toString();
+              k.setStatus(st);
+              try {
+                client.resource(k).updateStatus();
+                return;
+              } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt > 10) {
+                  throw e;
+                }
+                k = client.resource(k).get();
+              }
+            }
+          });
+      long deadline = System.currentTimeMillis() + Duration.ofSeconds(120).toMillis();
+      while (rotatedAt.size() < keys.size() && System.currentTimeMillis() < deadline) {
+        Thread.sleep(100);
+      }
+      double cpu = op.cpuSeconds() - cpu0;
+      sampler.stop();
+      long[] lags =
+          rotatedAt.values().stream()
+              .mapToLong(t -> (t - due.toEpochMilli()) * 1_000_000L)
+              .toArray();
+      Result r =
+          new Result(
+              "rotations due in one second (lag)",
+              rotatedAt.size(),
+              Double.NaN,
+              Double.NaN,
+              Double.NaN,
+              pct(lags, 50),
+              pct(lags, 95),
+              pct(lags, 99),
+              cpu,
+              Double.NaN,
+              sampler.peakRss / 1e6,
+              sampler.peakHeap / 1e6);
+      System.out.println(line(r));
+      return r;
+    }
+  }
+
+  // --- measuring ---
+
+  private record Measured(
+      double seconds,
+      double p50,
+      double p95,
+      double p99,
+      double cpu,
+      long peakRss,
+      long peakHeap) {}
+
+  private interface Work {
+    void run() throws Exception;
+  }
+
+  private final Map<String, Long> createdAt = new ConcurrentHashMap<>();
+
+  /** Runs {@code apply}, and waits until all {@code n} keys of {@code ns} are Active. */
+  private Measured measure(OperatorProcess op, String ns, int n, Work apply) throws Exception {
+    Map<String, Long> activeAt = new ConcurrentHashMap<>();
+    try (Watch w =
+        client
+            .resources(ApiKey.class)
+            .inNamespace(ns)
+            .watch(
+                new Watcher<>() {
+                  @Override
+                  public void eventReceived(Action action, ApiKey k) {
+                    if (k.getStatus() != null && "Active".equals(k.getStatus().phase)) {
+                      activeAt.putIfAbsent(k.getMetadata().getName(), System.nanoTime());
+                    }
+                  }
+
+                  @Override
+                  public void onClose(WatcherException cause) {}
+                })) {
+      Sampler sampler = new Sampler(op);
+      double cpu0 = op.cpuSeconds();
+      long start = System.nanoTime();
+      apply.run();
+      long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+      while (activeAt.size() < n) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(ns + ": only " + activeAt.size() + " of " + n);
+        }
+        Thread.sleep(50);
+      }
+      long end = activeAt.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+      double cpu = op.cpuSeconds() - cpu0;
+      sampler.stop();
+      long[] lat = new long[n];
+      int i = 0;
+      for (Map.Entry<String, Long> e : activeAt.entrySet()) {
+        lat[i++] = e.getValue() - createdAt.get(ns + "/" + e.getKey());
+      }
+      return new Measured(
+          (end - start) / 1e9,
+          pct(lat, 50),
+          pct(lat, 95),
+          pct(lat, 99),
+          cpu,
+          sampler.peakRss,
+          sampler.peakHeap);
+    }
+  }
+
+  /** Samples the operator's RSS and heap every second, keeping the peaks. */
+  private static final class Sampler {
+    private final Thread thread;
+    private volatile boolean running = true;
+    volatile long peakRss;
+    volatile long peakHeap;
+
+    Sampler(OperatorProcess op) {
+      thread =
+          new Thread(
+              () -> {
+                while (running) {
+                  peakRss = Math.max(peakRss, op.rssBytes());
+                  peakHeap = Math.max(peakHeap, op.heapBytes());
+                  try {
+                    Thread.sleep(1000);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              },
+              "sampler");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    void stop() throws InterruptedException {
+      running = false;
+      thread.interrupt();
+      thread.join();
+    }
+  }
+
+  private void create(String ns, int i) {
+    String name = "k" + i;
+    String user = USER_PREFIX + String.format("%03d", i % opts.users());
+    createdAt.put(ns + "/" + name, System.nanoTime());
+    client.resource(apiKey(ns, name, user)).create();
+  }
+
+  private interface Task {
+    void run(int i) throws Exception;
+  }
+
+  private void runAll(int n, Task task) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(opts.threads());
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        int index = i;
+        futures.add(
+            pool.submit(
+                () -> {
+                  task.run(index);
+                  return null;
+                }));
+      }
+      for (Future<?> f : futures) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  // --- objects ---
+
+  private static ApiKey apiKey(String ns, String name, String user) {
+    ApiKey k = new ApiKey();
+    k.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    ApiKeySpec spec = new ApiKeySpec();
+    spec.user = user;
+    spec.note = "load " + name;
+    k.setSpec(spec);
+    return k;
+  }
+
+  private static Secret secret(String ns, ApiKey key, KeyMaterial m) {
+    Map<String, String> data = new LinkedHashMap<>();
+    data.put("accessKey", b64(m.accessKey()));
+    data.put("secretKey", b64(m.secretKey()));
+    return new SecretBuilder()
+        .withNewMetadata()
+        .withName(key.getMetadata().getName() + "-credentials")
+        .withNamespace(ns)
+        .withOwnerReferences(CredentialSecret.ownerReference(key))
+        .endMetadata()
+        .withType(CredentialSecret.TYPE)
+        .withData(data)
+        .build();
+  }
+
+  private static String b64(String s) {
+    return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private void user(String name, int maxKeys) {
+    ApiUser u = new ApiUser();
+    u.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    ApiUserSpec spec = new ApiUserSpec();
+    spec.namespaces = List.of("*");
+    spec.maxKeys = maxKeys;
+    spec.mfa = new ApiUserSpec.MfaSpec();
+    spec.mfa.totp = "Disabled";
+    u.setSpec(spec);
+    client.resource(u).create();
+  }
+
+  private void namespace(String name) {
+    client
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+        .create();
+  }
+
+  private void installCrds() throws Exception {
+    for (String file : List.of("apikeys.keyward.io.yaml", "apiusers.keyward.io.yaml")) {
+      try (InputStream in = new FileInputStream(root.resolve("crds").resolve(file).toFile())) {
+        CustomResourceDefinition crd =
+            client.apiextensions().v1().customResourceDefinitions().load(in).item();
+        client.resource(crd).create();
+      }
+    }
+    for (String crd : List.of("apikeys.keyward.io", "apiusers.keyward.io")) {
+      client
+          .apiextensions()
+          .v1()
+          .customResourceDefinitions()
+          .withName(crd)
+          .waitUntilCondition(
+              c ->
+                  c != null
+                      && c.getStatus() != null
+                      && c.getStatus().getConditions().stream()
+                          .anyMatch(
+                              x ->
+                                  "Established".equals(x.getType())
+                                      && "True".equals(x.getStatus())),
+              60,
+              TimeUnit.SECONDS);
+    }
+  }
+
+  // --- output ---
+
+  private static double pct(long[] nanos, int p) {
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(i, sorted.length - 1))] / 1e6;
+  }
+
+  private static String f(double d, String format) {
+    return Double.isNaN(d) ? "-" : String.format(Locale.ROOT, format, d);
+  }
+
+  private static String line(Result r) {
+    return String.format(
+        Locale.ROOT,
+        "%-42s %7d %9s %6s %8s %8s %8s %7s %6s %8s %9s",
+        r.scenario(),
+        r.keys(),
+        f(r.keysPerSecond(), "%.1f"),
+        f(r.ratioToCeiling(), "%.2f"),
+        f(r.p50Ms(), "%.0f"),
+        f(r.p95Ms(), "%.0f"),
+        f(r.p99Ms(), "%.0f"),
+        f(r.cpuSeconds(), "%.1f"),
+        f(r.cpuPercentOfCore(), "%.1f"),
+        f(r.peakRssMb(), "%.0f"),
+        f(r.peakHeapMb(), "%.0f"));
+  }
+
+  private void print() {
+    System.out.println();
+    System.out.printf(
+        Locale.ROOT,
+        "%-42s %7s %9s %6s %8s %8s %8s %7s %6s %8s %9s%n",
+        "scenario",
+        "keys",
+        "keys/s",
+        "ratio",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "cpu s",
+        "cpu %",
+        "RSS MB",
+        "heap MB");
+    results.forEach(r -> System.out.println(line(r)));
+    System.out.println(
+        "ratio: keys/s against the plain-client ceiling; latency: apply to Active (rotations: due"
+            + " time to rotated Secret); cpu: the operator process, % of one core; RSS, heap:"
+            + " peaks of the operator process");
+  }
+}

@@ -1,0 +1,147 @@
+package io.keyward.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The operator as users run it: {@code java -jar keyward-operator.jar} in its own process, so its
+ * CPU time and memory are its own. Reads them from /proc and its /metrics.
+ */
+final class OperatorProcess implements AutoCloseable {
+  private static final long TICKS_PER_SECOND = 100;
+
+  private final Process process;
+  private final int port;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private OperatorProcess(Process process, int port) {
+    this.process = process;
+    this.port = port;
+  }
+
+  static OperatorProcess start(Path jar, Path kubeconfig, List<String> jvmOptions, Path log)
+      throws IOException, InterruptedException {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.add("-jar");
+    command.add(jar.toString());
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.redirectOutput(log.toFile());
+    Map<String, String> env = pb.environment();
+    env.put("KUBECONFIG", kubeconfig.toString());
+    env.put("KEYWARD_OPERATOR_METRICS_PORT", String.valueOf(port));
+    env.put("KEYWARD_OPERATOR_NAMESPACE", "keyward-system");
+    env.remove("KEYWARD_CONFIG_FILE");
+    OperatorProcess op = new OperatorProcess(pb.start(), port);
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (!op.ready()) {
+      if (!op.process.isAlive() || System.nanoTime() > deadline) {
+        op.close();
+        throw new IllegalStateException("the operator did not become ready; see " + log);
+      }
+      Thread.sleep(200);
+    }
+    return op;
+  }
+
+  boolean ready() {
+    try {
+      return http.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+                      .timeout(Duration.ofSeconds(2))
+                      .build(),
+                  HttpResponse.BodyHandlers.discarding())
+              .statusCode()
+          == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** User plus system CPU time the process used so far. */
+  double cpuSeconds() {
+    try {
+      String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
+      // Fields after the command name (which may hold spaces), counted from field 3.
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long utime = Long.parseLong(f[11]);
+      long stime = Long.parseLong(f[12]);
+      return (utime + stime) / (double) TICKS_PER_SECOND;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Resident set size now. */
+  long rssBytes() {
+    try {
+      for (String line :
+          Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+      return -1;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Heap in use now, from the operator's own JVM metrics. */
+  long heapBytes() {
+    return (long) sum("jvm_memory_used_bytes{area=\"heap\"");
+  }
+
+  /** The sum of every series of /metrics that starts with {@code prefix}. */
+  double sum(String prefix) {
+    try {
+      String body =
+          http.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      return body.lines()
+          .filter(l -> l.startsWith(prefix))
+          .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+          .sum();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(15, java.util.concurrent.TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+}
