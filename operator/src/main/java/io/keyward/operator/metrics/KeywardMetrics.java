@@ -59,7 +59,7 @@ public final class KeywardMetrics {
           .register(registry);
 
   /** The Prometheus text exposition of every meter. */
-  public String scrape() {
+  public synchronized String scrape() {
     beforeScrape.forEach(Runnable::run);
     return registry.scrape();
   }
@@ -76,10 +76,9 @@ public final class KeywardMetrics {
         MultiGauge.builder("keyward.apikeys")
             .description("ApiKeys by phase and type")
             .register(registry);
-    MultiGauge expiration =
-        MultiGauge.builder("keyward.apikey.expiration.timestamp.seconds")
-            .description("When each key in force expires (Unix time)")
-            .register(registry);
+    // One gauge per key in force, registered once and updated in place: re-registering ten
+    // thousand meters on every scrape was most of the operator's idle CPU.
+    Map<String, KeyExpiry> expiries = new java.util.HashMap<>();
     AtomicLong soon = new AtomicLong();
     AtomicLong unbound = new AtomicLong();
     AtomicLong withdraw = new AtomicLong();
@@ -100,7 +99,7 @@ public final class KeywardMetrics {
               counts.put(phase + "|" + type, new long[1]);
             }
           }
-          List<MultiGauge.Row<?>> expiries = new ArrayList<>();
+          java.util.Set<String> seen = new java.util.HashSet<>();
           Instant now = clock.instant();
           long s = 0;
           long u = 0;
@@ -116,13 +115,17 @@ public final class KeywardMetrics {
               continue;
             }
             Instant expiresAt = Instant.parse(st.expiresAt);
-            expiries.add(
-                MultiGauge.Row.of(
-                    Tags.of(
-                        "namespace", k.getMetadata().getNamespace(),
-                        "name", k.getMetadata().getName(),
-                        "user", k.getSpec() == null ? "" : String.valueOf(k.getSpec().user)),
-                    expiresAt.getEpochSecond()));
+            String user = k.getSpec() == null ? "" : String.valueOf(k.getSpec().user);
+            String id =
+                k.getMetadata().getNamespace() + "/" + k.getMetadata().getName() + "/" + user;
+            seen.add(id);
+            expiries.computeIfAbsent(
+                        id,
+                        x ->
+                            new KeyExpiry(
+                                k.getMetadata().getNamespace(), k.getMetadata().getName(), user))
+                    .epochSeconds =
+                expiresAt.getEpochSecond();
             if (expiresAt.isBefore(now.plus(SOON))) {
               s++;
             }
@@ -143,11 +146,34 @@ public final class KeywardMetrics {
                 phases.add(MultiGauge.Row.of(Tags.of("phase", parts[0], "type", parts[1]), n[0]));
               });
           byPhase.register(phases, true);
-          expiration.register(expiries, true);
+          expiries
+              .entrySet()
+              .removeIf(
+                  e -> {
+                    if (seen.contains(e.getKey())) {
+                      return false;
+                    }
+                    registry.remove(e.getValue().gauge);
+                    return true;
+                  });
           soon.set(s);
           unbound.set(u);
           withdraw.set(w);
         });
+  }
+
+  /** The expiry gauge of one key, and the value it reads. */
+  private final class KeyExpiry {
+    final Gauge gauge;
+    volatile double epochSeconds;
+
+    KeyExpiry(String namespace, String name, String user) {
+      gauge =
+          Gauge.builder("keyward.apikey.expiration.timestamp.seconds", this, e -> e.epochSeconds)
+              .description("When each key in force expires (Unix time)")
+              .tags("namespace", namespace, "name", name, "user", user)
+              .register(registry);
+    }
   }
 
   /** Time from an ApiKey's creation to its first key being issued. */
