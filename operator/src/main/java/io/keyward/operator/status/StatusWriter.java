@@ -1,6 +1,7 @@
 package io.keyward.operator.status;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.keyward.operator.api.ApiKey;
@@ -41,7 +42,17 @@ public final class StatusWriter {
     if (JSON.valueToTree(status).equals(JSON.valueToTree(resource.getStatus()))) {
       return resource;
     }
-    R copy = (R) JSON.convertValue(resource, resource.getClass());
+    // What is sent: the resource's metadata (its resourceVersion is the compare and swap) and the
+    // new status; the spec is shared, not copied (it is only serialized, and a status write
+    // ignores it). No JSON round trip of the whole resource on every write.
+    R copy;
+    try {
+      copy = (R) resource.getClass().getDeclaredConstructor().newInstance();
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
+    copy.setMetadata(new ObjectMetaBuilder(resource.getMetadata()).build());
+    ((CustomResource<Object, S>) copy).setSpec(resource.getSpec());
     copy.setStatus(status);
     return client.resource(copy).updateStatus();
   }
