@@ -20,7 +20,10 @@ public final class SecretCheck {
     FINISH_PENDING,
     /** The Secret holds the current key, and a pending key never reached it: forget the pending. */
     DROP_STALE_PENDING,
-    /** Status knows no key, and this key's own Secret carries a consistent one: take it. */
+    /**
+     * Status knows no current key (a pending one the Secret does not hold is dropped), and this
+     * key's own Secret carries a consistent one: take it.
+     */
     ADOPT,
     /** No key yet and no Secret: issue. */
     ISSUE,
@@ -69,8 +72,9 @@ public final class SecretCheck {
     if (holds(secret, current)) {
       return pending == null ? Verdict.STEADY : Verdict.DROP_STALE_PENDING;
     }
+    // A pending key the Secret does not hold never verified anywhere: with no current key, a
+    // consistent Secret of this key is adopted whether or not a pending key was recorded.
     if (current == null
-        && pending == null
         && secret.dataFingerprint() != null
         && secret.dataFingerprint().equals(secret.annotatedFingerprint())
         && Objects.equals(secret.dataAccessKey(), secret.annotatedAccessKey())) {

@@ -150,7 +150,14 @@ public final class KeyIssuer {
       syncMetadata(key, settings, status, cachedSecret);
       return new Result(key, Outcome.UNCHANGED);
     }
-    // Anything but the steady state writes: decide again on what the server has now, not the cache.
+    if (verdict == Verdict.ISSUE && status.pending == null) {
+      // A first issuance needs no fresh reads. The pending key's status write carries the cached
+      // resourceVersion, so a stale cache fails it (409); the Secret is created, never updated,
+      // so one that exists after all fails the create (409). Either way the retry reads both
+      // from the server and decides again, below.
+      return issue(key, status, settings, REASON_ISSUE);
+    }
+    // Anything else that writes decides again on what the server has now, not the cache.
     ApiKey fresh = client.resources(ApiKey.class).inNamespace(ns(key)).withName(name(key)).get();
     if (fresh == null
         || !fresh
@@ -362,6 +369,8 @@ public final class KeyIssuer {
       status.expiresAt = plan.expiresAt().toString();
     }
     status.secretName = settings.secretName();
+    // A pending key that met this Secret never reached it: it never verified anywhere.
+    status.pending = null;
     return new Result(key, Outcome.ADOPTED);
   }
 

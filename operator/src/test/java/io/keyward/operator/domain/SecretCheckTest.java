@@ -68,6 +68,14 @@ class SecretCheckTest {
   }
 
   @Test
+  void aPendingKeyWhoseCreateMetAnExistingSecretDoesNotStopTheAdoption() {
+    // Issuance recorded K2 as pending, then found the Secret already there holding K1.
+    assertThat(SecretCheck.decide(null, K2, holding(K1))).isEqualTo(ADOPT);
+    Observed inconsistent = new Observed(true, true, "KW1", "sha256:1", "KW1", "sha256:other");
+    assertThat(SecretCheck.decide(null, K2, inconsistent)).isEqualTo(REPLACE_TAMPERED);
+  }
+
+  @Test
   void aSecretOfSomethingElseIsNeverTouched() {
     Observed foreign = new Observed(true, false, "KW1", "sha256:1", "KW1", "sha256:1");
     assertThat(SecretCheck.decide(null, null, foreign)).isEqualTo(CONFLICT);
