@@ -3,6 +3,7 @@ package io.keyward.operator.controller;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -14,6 +15,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.keyward.operator.accounts.CodeVerifier;
@@ -44,6 +46,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,10 +56,15 @@ import org.slf4j.LoggerFactory;
  * status. Decisions live in the domain classes; this class reads, decides and acts.
  */
 // Not generation-aware: annotations (TOTP codes, manual triggers) change no generation.
+// Status-only updates are the operator's own writes: they need no reconciliation of their own.
 @ControllerConfiguration(
     name = ApiKeyReconciler.NAME,
     finalizerName = ApiKeyReconciler.FINALIZER,
-    generationAwareEventProcessing = false)
+    generationAwareEventProcessing = false,
+    informer =
+        @Informer(
+            onUpdateFilter = ApiKeyReconciler.NotOnlyStatus.class,
+            itemStore = LeanItemStore.class))
 public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   public static final String NAME = "apikey";
   public static final String FINALIZER = "keyward.io/revoke";
@@ -88,6 +96,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   private final KeywardMetrics metrics;
   private final Duration maxKeyLifetime;
   private final WorkloadRestarter restarter;
+  private final UserWakes wakes = new UserWakes();
   private IndexedResourceCache<ApiKey> keys;
   private InformerEventSource<Secret, ApiKey> secrets;
   private InformerEventSource<ApiUser, ApiKey> users;
@@ -150,6 +159,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Secret.class, ApiKey.class)
                 .withName("secrets")
+                .withItemStore(new LeanItemStore<>())
                 .withLabelSelector(
                     CredentialSecret.MANAGED_BY + "=" + CredentialSecret.MANAGED_BY_VALUE)
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(ApiKey.class))
@@ -159,15 +169,29 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(ApiUser.class, ApiKey.class)
                 .withName("users")
+                .withItemStore(new LeanItemStore<>())
                 .withWatchAllNamespaces()
+                // A key's user is its spec's: with this mapper JOSDK keeps no index built from
+                // the one below, which then runs once per event (it is stateful: UserWakes).
+                .withPrimaryToSecondaryMapper(
+                    (ApiKey k) ->
+                        k.getSpec() == null || k.getSpec().user == null
+                            ? Set.of()
+                            : Set.of(new ResourceID(k.getSpec().user)))
                 .withSecondaryToPrimaryMapper(
-                    u ->
-                        context
-                            .getPrimaryCache()
-                            .byIndex(USER_INDEX, u.getMetadata().getName())
-                            .stream()
-                            .map(ResourceID::fromResource)
-                            .collect(Collectors.toSet()))
+                    u -> {
+                      String name = u.getMetadata().getName();
+                      List<ApiKey> ofUser = context.getPrimaryCache().byIndex(USER_INDEX, name);
+                      // A deleted user is gone from the cache when its delete event is mapped.
+                      if (users.get(new ResourceID(name)).isEmpty()) {
+                        wakes.forget(name);
+                      } else {
+                        ofUser = wakes.wake(u, ofUser);
+                      }
+                      return ofUser.stream()
+                          .map(ResourceID::fromResource)
+                          .collect(Collectors.toSet());
+                    })
                 .build(),
             context);
     issuer =
@@ -1160,6 +1184,18 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
 
   private static String id(ApiKey key) {
     return ns(key) + "/" + name(key);
+  }
+
+  /**
+   * Passes an update unless only the status changed: spec (generation), annotations (TOTP codes,
+   * triggers), labels, finalizers and deletion all reconcile; the operator's own status writes do
+   * not come back as a reconciliation each.
+   */
+  public static final class NotOnlyStatus implements OnUpdateFilter<ApiKey> {
+    @Override
+    public boolean accept(ApiKey next, ApiKey previous) {
+      return MetadataChange.between(next, previous);
+    }
   }
 
   /** A status write met a newer resourceVersion. */

@@ -3,6 +3,7 @@ package io.keyward.operator.controller;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -11,6 +12,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.keyward.operator.accounts.CodeVerifier;
@@ -37,8 +39,10 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +52,12 @@ import org.slf4j.LoggerFactory;
  * is reclaimed.
  */
 // Not generation-aware: the confirmation code annotation and ledger writes change no generation.
-@ControllerConfiguration(name = ApiUserReconciler.NAME, generationAwareEventProcessing = false)
+// Not generation-aware: the TOTP code annotation changes no generation. A status change that only
+// claims or releases slots (the most frequent write by far) needs no reconciliation.
+@ControllerConfiguration(
+    name = ApiUserReconciler.NAME,
+    generationAwareEventProcessing = false,
+    informer = @Informer(onUpdateFilter = ApiUserReconciler.NotOnlyLedger.class))
 public class ApiUserReconciler implements Reconciler<ApiUser> {
   public static final String NAME = "apiuser";
 
@@ -103,6 +112,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Secret.class, ApiUser.class)
                 .withName("enrolment-secrets")
+                .withItemStore(new LeanItemStore<>())
                 .withNamespaces(Set.of(config.operatorNamespace()))
                 .withLabelSelector(EnrolmentSecret.LABEL_PURPOSE + "=" + EnrolmentSecret.PURPOSE)
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(ApiUser.class, true))
@@ -111,19 +121,18 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     var keyConfig =
         InformerEventSourceConfiguration.from(ApiKey.class, ApiUser.class)
             .withName("apikeys")
+            // Only a key's identity and its users matter here (a vanished key frees its slot): a
+            // slim copy each, and no event for additions or for updates that change neither.
+            .withItemStore(new LeanItemStore<>(ApiUserReconciler::slim))
+            .withOnAddFilter(k -> false)
+            .withOnUpdateFilter(
+                (next, previous) ->
+                    !Objects.equals(owners(next), owners(previous))
+                        || !Objects.equals(
+                            next.getMetadata().getDeletionTimestamp(),
+                            previous.getMetadata().getDeletionTimestamp()))
             .withSecondaryToPrimaryMapper(
-                (ApiKey k) -> {
-                  Set<ResourceID> owners = new HashSet<>();
-                  if (k.getSpec() != null && k.getSpec().user != null) {
-                    owners.add(new ResourceID(k.getSpec().user));
-                  }
-                  if (k.getStatus() != null
-                      && k.getStatus().effective != null
-                      && k.getStatus().effective.user != null) {
-                    owners.add(new ResourceID(k.getStatus().effective.user));
-                  }
-                  return owners;
-                });
+                (ApiKey k) -> owners(k).stream().map(ResourceID::new).collect(Collectors.toSet()));
     if (config.watchNamespaces().isEmpty()) {
       keyConfig.withWatchAllNamespaces();
     } else {
@@ -131,6 +140,72 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     }
     keys = new InformerEventSource<>(keyConfig.build(), context);
     return List.of(enrolments, keys);
+  }
+
+  /**
+   * Passes an update unless it changed nothing but the slot ledger (status.keyRefs and the count):
+   * a claim or a release changes nothing this reconciler decides.
+   */
+  public static final class NotOnlyLedger implements OnUpdateFilter<ApiUser> {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+
+    @Override
+    public boolean accept(ApiUser next, ApiUser previous) {
+      return MetadataChange.between(next, previous)
+          || !JSON.valueToTree(withoutLedger(next.getStatus()))
+              .equals(JSON.valueToTree(withoutLedger(previous.getStatus())));
+    }
+
+    private static ApiUserStatus withoutLedger(ApiUserStatus status) {
+      if (status == null) {
+        return null;
+      }
+      ApiUserStatus rest = new ApiUserStatus();
+      rest.mfa = status.mfa;
+      rest.conditions = status.conditions;
+      rest.observedGeneration = status.observedGeneration;
+      rest.keyRefs = null;
+      return rest;
+    }
+  }
+
+  /** The users a key belongs to: its spec's, and the one it was issued for. */
+  private static Set<String> owners(ApiKey k) {
+    Set<String> owners = new HashSet<>();
+    if (k.getSpec() != null && k.getSpec().user != null) {
+      owners.add(k.getSpec().user);
+    }
+    if (k.getStatus() != null
+        && k.getStatus().effective != null
+        && k.getStatus().effective.user != null) {
+      owners.add(k.getStatus().effective.user);
+    }
+    return owners;
+  }
+
+  /** What this controller keeps of a key: its identity and its users. */
+  static ApiKey slim(ApiKey k) {
+    ApiKey s = new ApiKey();
+    s.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withName(k.getMetadata().getName())
+            .withNamespace(k.getMetadata().getNamespace())
+            .withUid(k.getMetadata().getUid())
+            .withResourceVersion(k.getMetadata().getResourceVersion())
+            .withDeletionTimestamp(k.getMetadata().getDeletionTimestamp())
+            .build());
+    if (k.getSpec() != null) {
+      s.setSpec(new io.keyward.operator.api.ApiKeySpec());
+      s.getSpec().user = k.getSpec().user;
+    }
+    if (k.getStatus() != null && k.getStatus().effective != null) {
+      s.setStatus(new io.keyward.operator.api.ApiKeyStatus());
+      s.getStatus().conditions = null;
+      s.getStatus().effective = new io.keyward.operator.api.ApiKeyStatus.Effective();
+      s.getStatus().effective.user = k.getStatus().effective.user;
+    }
+    return s;
   }
 
   @Override
@@ -389,7 +464,9 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
               + "=<code>; keys wait until then";
     } else {
       reason = null;
-      message = "account ready: " + count.used + " of " + limit + " key slots in use";
+      // No count here: status.keys has it, and a message that changed with every claim made
+      // each claim cost a second status write of the user.
+      message = "account ready: keys may be issued (status.keys counts the slots)";
     }
     Conditions.set(
         status.conditions,
