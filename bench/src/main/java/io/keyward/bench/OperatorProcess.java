@@ -48,6 +48,8 @@ final class OperatorProcess implements AutoCloseable {
     env.put("KEYWARD_OPERATOR_METRICS_PORT", String.valueOf(port));
     env.put("KEYWARD_OPERATOR_NAMESPACE", "keyward-system");
     env.remove("KEYWARD_CONFIG_FILE");
+    // As the image sets it: glibc's per-thread malloc arenas otherwise inflate RSS.
+    env.putIfAbsent("MALLOC_ARENA_MAX", "2");
     OperatorProcess op = new OperatorProcess(pb.start(), port);
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (!op.ready()) {

@@ -114,9 +114,8 @@ public final class LocalKubeApiServer implements AutoCloseable {
     writeServiceAccountKeys(certs);
     Path tokens = workDir.resolve("tokens.csv");
     Files.writeString(tokens, adminToken + ",keyward-admin,keyward-admin,\"system:masters\"\n");
-    processes.add(
-        launch(
-            "kube-apiserver",
+    List<String> apiServer =
+        new ArrayList<>(
             List.of(
                 binaries.resolve("kube-apiserver").toString(),
                 "--etcd-servers=http://127.0.0.1:" + etcdPort,
@@ -133,7 +132,23 @@ public final class LocalKubeApiServer implements AutoCloseable {
                 "--service-cluster-ip-range=10.0.0.0/24",
                 "--disable-admission-plugins=ServiceAccount",
                 "--enable-priority-and-fairness=false",
-                "--v=0")));
+                "--v=0"));
+    if ("1".equals(System.getenv("KEYWARD_KUBE_AUDIT"))) {
+      // For load diagnosis: every request's verb, resource and user agent in audit.log.
+      Path policy = workDir.resolve("audit-policy.yaml");
+      Files.writeString(
+          policy,
+          """
+          apiVersion: audit.k8s.io/v1
+          kind: Policy
+          omitStages: [RequestReceived, ResponseStarted]
+          rules:
+          - level: Metadata
+          """);
+      apiServer.add("--audit-policy-file=" + policy);
+      apiServer.add("--audit-log-path=" + workDir.resolve("audit.log"));
+    }
+    processes.add(launch("kube-apiserver", apiServer));
     kubeconfig = workDir.resolve("kubeconfig");
     Files.writeString(kubeconfig, kubeconfigText(), StandardCharsets.UTF_8);
     awaitReady(Duration.ofSeconds(60));
