@@ -157,6 +157,12 @@ public final class KeyIssuer {
       // from the server and decides again, below.
       return issue(key, status, settings, REASON_ISSUE);
     }
+    if (verdict == Verdict.STEADY && rotation != null) {
+      // Likewise a rotation of a settled key: the pending key's status write carries the cached
+      // resourceVersion, and the Secret update the cached Secret's, so a stale cache fails one
+      // of them (409) before anything of the new key is written over the old one.
+      return rotate(key, status, settings, cachedSecret, rotation);
+    }
     // Anything else that writes decides again on what the server has now, not the cache.
     ApiKey fresh = client.resources(ApiKey.class).inNamespace(ns(key)).withName(name(key)).get();
     if (fresh == null

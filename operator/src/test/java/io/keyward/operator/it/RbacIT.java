@@ -211,7 +211,17 @@ class RbacIT {
     awaitKey(NS, "rbac-bot", k -> !issued.getStatus().accessKey.equals(k.getStatus().accessKey));
     awaitEvents(NS, "rbac-bot", "RolloutRestarted");
     annotateKey(NS, "rbac-bot", ApiKeyReconciler.RENEW_ANNOTATION, "1");
-    awaitKey(NS, "rbac-bot", k -> "1".equals(k.getStatus().lastHandledRenew));
+    ApiKey renewed = awaitKey(NS, "rbac-bot", k -> "1".equals(k.getStatus().lastHandledRenew));
+
+    // The Secret lost: revoked and issued anew, deciding on what the server has (get apikeys).
+    client().secrets().inNamespace(NS).withName("rbac-bot-credentials").delete();
+    awaitKey(
+        NS,
+        "rbac-bot",
+        k ->
+            !renewed.getStatus().accessKey.equals(k.getStatus().accessKey)
+                && "Active".equals(k.getStatus().phase));
+    awaitEvents(NS, "rbac-bot", "SecretLost");
 
     client().resources(ApiKey.class).inNamespace(NS).withName("rbac-bot").delete();
     await().atMost(WAIT).until(() -> get(NS, "rbac-bot") == null);
