@@ -17,6 +17,8 @@ import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.keyward.bench.ceiling.CeilingKey;
+import io.keyward.bench.ceiling.CeilingUser;
 import io.keyward.kubelocal.LocalKubeApiServer;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeySpec;
@@ -59,10 +61,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  * bin/bench [--keys 1000,10000] [--users 200] [--rate 50] [--rate-seconds 60]
  *           [--idle-seconds 60] [--deadline-keys 1000] [--threads 50] [--jvm "-Xmx..."]
+ *           [--jar operator.jar] [--heap-sample-seconds 15] [--jmh true]
  *           [--out bench/results/latest.json]
  * </pre>
+ *
+ * <p>The operator runs with {@link #DEFAULT_JVM} unless {@code --jvm} says otherwise. With {@code
+ * KEYWARD_KUBE_AUDIT=1} the API server writes an audit log, copied to bench/target/audit.log.
  */
 public final class Bench {
+  /**
+   * The operator's JVM as the Helm chart runs it by default: a 512Mi memory limit with
+   * MaxRAMPercentage=70 gives a 358 MB heap, and in a container that small the JVM picks the serial
+   * collector.
+   */
+  static final String DEFAULT_JVM = "-Xmx358m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
+
   private static final String USER_PREFIX = "u";
   private static final String OPERATOR_NS = "keyward-system";
   private static final ObjectMapper JSON =
@@ -72,6 +85,11 @@ public final class Bench {
   private final Path root;
   private KubernetesClient client;
   private final List<Result> results = new ArrayList<>();
+  private final List<HotPath> hotPaths = new ArrayList<>();
+  private double scrapeCpuMs = Double.NaN;
+
+  /** One JMH benchmark of the hot pure code: average time per operation. */
+  record HotPath(String benchmark, double microsPerOp, double errorMicros) {}
 
   /** One scenario's figures; NaN where a figure does not apply. */
   record Result(
@@ -99,6 +117,7 @@ public final class Bench {
       List<String> jvm,
       Path jar,
       int heapSampleSeconds,
+      boolean jmh,
       Path out) {
     static Options parse(String[] args) {
       Map<String, String> a = new LinkedHashMap<>();
@@ -116,11 +135,12 @@ public final class Bench {
           Integer.parseInt(a.getOrDefault("idle-seconds", "60")),
           Integer.parseInt(a.getOrDefault("deadline-keys", "1000")),
           Integer.parseInt(a.getOrDefault("threads", "50")),
-          List.of(a.getOrDefault("jvm", "").split("\\s+")).stream()
+          List.of(a.getOrDefault("jvm", DEFAULT_JVM).split("\\s+")).stream()
               .filter(s -> !s.isBlank())
               .toList(),
           a.containsKey("jar") ? Path.of(a.get("jar")) : null,
-          Integer.parseInt(a.getOrDefault("heap-sample-seconds", "15")),
+          Integer.parseInt(a.getOrDefault("heap-sample-seconds", "5")),
+          Boolean.parseBoolean(a.getOrDefault("jmh", "true")),
           Path.of(a.getOrDefault("out", "bench/results/latest.json")));
     }
   }
@@ -156,7 +176,7 @@ public final class Bench {
       namespace(OPERATOR_NS);
       for (int i = 0; i < opts.users(); i++) {
         user(USER_PREFIX + String.format("%03d", i), perUser);
-        user("c" + String.format("%03d", i), perUser);
+        ceilingUser("c" + String.format("%03d", i), perUser);
       }
       System.out.printf(
           "local kube-apiserver %s; %d users (maxKeys %d)%n", server.url(), opts.users(), perUser);
@@ -164,35 +184,17 @@ public final class Bench {
       Path jar =
           opts.jar() != null ? opts.jar() : root.resolve("operator/target/keyward-operator.jar");
       Path log = root.resolve("bench/target/operator.log");
-      List<Result> bulks = new ArrayList<>();
       try (OperatorProcess op = OperatorProcess.start(jar, server.kubeconfig(), opts.jvm(), log)) {
+        // Each ceiling runs right before its bulk, on the same server state. Its objects live in
+        // their own API group, so the (idle) operator never sees them.
         for (int n : opts.keys()) {
-          bulks.add(bulk(op, n));
+          Result ceiling = ceiling(op, n);
+          results.add(ceiling);
+          results.add(bulk(op, n, ceiling.keysPerSecond()));
         }
         results.add(steady(op));
         results.add(idle(op));
         results.add(deadlines(op));
-      }
-      // The ceiling runs after the operator stopped, so the operator never sees its keys.
-      for (int i = 0; i < opts.keys().size(); i++) {
-        Result ceiling = ceiling(opts.keys().get(i));
-        Result bulk = bulks.get(i);
-        results.add(2 * i, ceiling);
-        results.add(
-            2 * i + 1,
-            new Result(
-                bulk.scenario(),
-                bulk.keys(),
-                bulk.seconds(),
-                bulk.keysPerSecond(),
-                bulk.keysPerSecond() / ceiling.keysPerSecond(),
-                bulk.p50Ms(),
-                bulk.p95Ms(),
-                bulk.p99Ms(),
-                bulk.cpuSeconds(),
-                bulk.cpuPercentOfCore(),
-                bulk.peakRssMb(),
-                bulk.peakHeapMb()));
       }
       Path audit = server.workDir().resolve("audit.log");
       if (Files.exists(audit)) {
@@ -202,6 +204,9 @@ public final class Bench {
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
     }
+    if (opts.jmh()) {
+      hotPaths();
+    }
     print();
     Files.createDirectories(opts.out().toAbsolutePath().getParent());
     Map<String, Object> json = new LinkedHashMap<>();
@@ -209,6 +214,8 @@ public final class Bench {
     json.put("machine", Runtime.getRuntime().availableProcessors() + " cores");
     json.put("operatorJvmOptions", opts.jvm());
     json.put("results", results);
+    json.put("scrapeCpuMs", scrapeCpuMs);
+    json.put("hotPaths", hotPaths);
     JSON.writeValue(opts.out().toFile(), json);
     System.out.println("written " + opts.out());
   }
@@ -220,11 +227,12 @@ public final class Bench {
    * the finalizer, claim a slot by a compare-and-swap on the ApiUser's status, record the pending
    * key, create the Secret, record the key, write an event), with the operator's 50 threads.
    */
-  private Result ceiling(int n) throws Exception {
+  private Result ceiling(OperatorProcess op, int n) throws Exception {
     String ns = "ceiling-" + n;
     namespace(ns);
     KeyGenerator generator = new KeyGenerator();
     Map<String, Object> userLocks = new ConcurrentHashMap<>();
+    double cpu0 = op.cpuSeconds();
     long start = System.nanoTime();
     long[] latencies = new long[n];
     runAll(
@@ -232,7 +240,7 @@ public final class Bench {
         i -> {
           long t0 = System.nanoTime();
           String user = "c" + String.format("%03d", i % opts.users());
-          ApiKey key = client.resource(apiKey(ns, "k" + i, user)).create();
+          CeilingKey key = client.resource(ceilingKey(ns, "k" + i, user)).create();
           key =
               client
                   .resource(key)
@@ -251,7 +259,7 @@ public final class Bench {
           key.setStatus(st);
           key = client.resource(key).updateStatus();
           client.resource(secret(ns, key, m)).create();
-          st = StatusWriter.copyOf(key);
+          st = StatusWriter.copy(key.getStatus(), ApiKeyStatus.class, ApiKeyStatus::new);
           st.accessKey = m.accessKey();
           st.secretFingerprint = m.fingerprint();
           st.phase = "Active";
@@ -269,6 +277,7 @@ public final class Bench {
                       .endMetadata()
                       .withNewInvolvedObject()
                       .withKind("ApiKey")
+                      .withApiVersion(key.getApiVersion())
                       .withName("k" + i)
                       .withNamespace(ns)
                       .endInvolvedObject()
@@ -290,7 +299,8 @@ public final class Bench {
             pct(latencies, 50),
             pct(latencies, 95),
             pct(latencies, 99),
-            Double.NaN,
+            // The operator's CPU meanwhile: it sees none of these objects and should stay idle.
+            op.cpuSeconds() - cpu0,
             Double.NaN,
             Double.NaN,
             Double.NaN);
@@ -298,9 +308,9 @@ public final class Bench {
     return r;
   }
 
-  private void claim(String user, ApiKey key) {
+  private void claim(String user, CeilingKey key) {
     for (int attempt = 0; ; attempt++) {
-      ApiUser u = client.resources(ApiUser.class).withName(user).get();
+      CeilingUser u = client.resources(CeilingUser.class).withName(user).get();
       ApiUserStatus st = u.getStatus() == null ? new ApiUserStatus() : u.getStatus();
       ApiUserStatus.KeyRef ref = new ApiUserStatus.KeyRef();
       ref.namespace = key.getMetadata().getNamespace();
@@ -321,7 +331,7 @@ public final class Bench {
   }
 
   /** The operator's bulk issuance of {@code n} keys applied at once (50 appliers). */
-  private Result bulk(OperatorProcess op, int n) throws Exception {
+  private Result bulk(OperatorProcess op, int n, double ceiling) throws Exception {
     String ns = "bulk-" + n;
     namespace(ns);
     Measured m = measure(op, ns, n, () -> runAll(n, i -> create(ns, i)));
@@ -331,7 +341,7 @@ public final class Bench {
             n,
             m.seconds,
             n / m.seconds,
-            Double.NaN,
+            (n / m.seconds) / ceiling,
             m.p50,
             m.p95,
             m.p99,
@@ -404,6 +414,18 @@ public final class Bench {
     Thread.sleep(opts.idleSeconds() * 1000L);
     double cpu = op.cpuSeconds() - cpu0;
     sampler.stop();
+    // What a Prometheus scrape costs on top, at this many keys (the median of five).
+    double[] scrapes = new double[5];
+    for (int i = 0; i < scrapes.length; i++) {
+      scrapes[i] = op.scrapeCpuSeconds();
+    }
+    Arrays.sort(scrapes);
+    System.out.printf(
+        Locale.ROOT,
+        "one /metrics scrape at %d keys: %.0f ms of operator CPU%n",
+        active,
+        scrapes[2] * 1000);
+    scrapeCpuMs = scrapes[2] * 1000;
     Result r =
         new Result(
             "idle for " + opts.idleSeconds() + " s",
@@ -512,6 +534,24 @@ public final class Bench {
               sampler.peakHeap / 1e6);
       System.out.println(line(r));
       return r;
+    }
+  }
+
+  /** JMH on the hot pure code (key generation, fingerprint, validation, TOTP), in a fork. */
+  private void hotPaths() throws Exception {
+    for (org.openjdk.jmh.results.RunResult r :
+        new org.openjdk.jmh.runner.Runner(
+                new org.openjdk.jmh.runner.options.OptionsBuilder()
+                    .include(io.keyward.bench.jmh.HotPathBenchmark.class.getName())
+                    .build())
+            .run()) {
+      org.openjdk.jmh.results.Result<?> primary = r.getPrimaryResult();
+      String name = r.getParams().getBenchmark();
+      hotPaths.add(
+          new HotPath(
+              name.substring(name.lastIndexOf('.') + 1),
+              primary.getScore(),
+              primary.getScoreError()));
     }
   }
 
@@ -656,14 +696,25 @@ public final class Bench {
   private static ApiKey apiKey(String ns, String name, String user) {
     ApiKey k = new ApiKey();
     k.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
-    ApiKeySpec spec = new ApiKeySpec();
-    spec.user = user;
-    spec.note = "load " + name;
-    k.setSpec(spec);
+    k.setSpec(keySpec(name, user));
     return k;
   }
 
-  private static Secret secret(String ns, ApiKey key, KeyMaterial m) {
+  private static CeilingKey ceilingKey(String ns, String name, String user) {
+    CeilingKey k = new CeilingKey();
+    k.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    k.setSpec(keySpec(name, user));
+    return k;
+  }
+
+  private static ApiKeySpec keySpec(String name, String user) {
+    ApiKeySpec spec = new ApiKeySpec();
+    spec.user = user;
+    spec.note = "load " + name;
+    return spec;
+  }
+
+  private static Secret secret(String ns, CeilingKey key, KeyMaterial m) {
     Map<String, String> data = new LinkedHashMap<>();
     data.put("accessKey", b64(m.accessKey()));
     data.put("secretKey", b64(m.secretKey()));
@@ -671,7 +722,15 @@ public final class Bench {
         .withNewMetadata()
         .withName(key.getMetadata().getName() + "-credentials")
         .withNamespace(ns)
-        .withOwnerReferences(CredentialSecret.ownerReference(key))
+        .withOwnerReferences(
+            new io.fabric8.kubernetes.api.model.OwnerReferenceBuilder()
+                .withApiVersion(key.getApiVersion())
+                .withKind(key.getKind())
+                .withName(key.getMetadata().getName())
+                .withUid(key.getMetadata().getUid())
+                .withController(true)
+                .withBlockOwnerDeletion(true)
+                .build())
         .endMetadata()
         .withType(CredentialSecret.TYPE)
         .withData(data)
@@ -685,13 +744,24 @@ public final class Bench {
   private void user(String name, int maxKeys) {
     ApiUser u = new ApiUser();
     u.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    u.setSpec(userSpec(maxKeys));
+    client.resource(u).create();
+  }
+
+  private void ceilingUser(String name, int maxKeys) {
+    CeilingUser u = new CeilingUser();
+    u.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    u.setSpec(userSpec(maxKeys));
+    client.resource(u).create();
+  }
+
+  private static ApiUserSpec userSpec(int maxKeys) {
     ApiUserSpec spec = new ApiUserSpec();
     spec.namespaces = List.of("*");
     spec.maxKeys = maxKeys;
     spec.mfa = new ApiUserSpec.MfaSpec();
     spec.mfa.totp = "Disabled";
-    u.setSpec(spec);
-    client.resource(u).create();
+    return spec;
   }
 
   private void namespace(String name) {
@@ -707,9 +777,21 @@ public final class Bench {
         CustomResourceDefinition crd =
             client.apiextensions().v1().customResourceDefinitions().load(in).item();
         client.resource(crd).create();
+        // The same schema under the ceiling's group, without short names and categories.
+        CustomResourceDefinition copy = client.getKubernetesSerialization().clone(crd);
+        copy.getMetadata().setName(crd.getSpec().getNames().getPlural() + "." + CeilingKey.GROUP);
+        copy.getSpec().setGroup(CeilingKey.GROUP);
+        copy.getSpec().getNames().setShortNames(null);
+        copy.getSpec().getNames().setCategories(null);
+        client.resource(copy).create();
       }
     }
-    for (String crd : List.of("apikeys.keyward.io", "apiusers.keyward.io")) {
+    for (String crd :
+        List.of(
+            "apikeys.keyward.io",
+            "apiusers.keyward.io",
+            "apikeys." + CeilingKey.GROUP,
+            "apiusers." + CeilingKey.GROUP)) {
       client
           .apiextensions()
           .v1()
@@ -779,9 +861,19 @@ public final class Bench {
         "RSS MB",
         "heap MB");
     results.forEach(r -> System.out.println(line(r)));
+    System.out.printf(
+        Locale.ROOT, "%-42s %s%n", "one /metrics scrape", f(scrapeCpuMs, "%.0f ms operator CPU"));
+    hotPaths.forEach(
+        h ->
+            System.out.printf(
+                Locale.ROOT,
+                "%-42s %s%n",
+                "jmh " + h.benchmark(),
+                String.format(Locale.ROOT, "%.2f ± %.2f µs/op", h.microsPerOp(), h.errorMicros())));
     System.out.println(
-        "ratio: keys/s against the plain-client ceiling; latency: apply to Active (rotations: due"
-            + " time to rotated Secret); cpu: the operator process, % of one core; RSS, heap:"
-            + " peaks of the operator process");
+        "ratio: keys/s against the plain-client ceiling; latency: apply to Active (ceiling: one"
+            + " key's writes; rotations: due time to rotated Secret); cpu: the operator process"
+            + " (during the ceiling too), % of one core; RSS, heap: peaks of the operator"
+            + " process");
   }
 }
