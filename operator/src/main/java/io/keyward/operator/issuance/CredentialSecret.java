@@ -151,8 +151,8 @@ public final class CredentialSecret {
     return annotations;
   }
 
-  /** The controller owner reference to the ApiKey. */
-  public static OwnerReference ownerReference(ApiKey key) {
+  /** The controller owner reference to the ApiKey (or any resource that owns a Secret so). */
+  public static OwnerReference ownerReference(io.fabric8.kubernetes.api.model.HasMetadata key) {
     return new OwnerReferenceBuilder()
         .withApiVersion(key.getApiVersion())
         .withKind(key.getKind())
