@@ -1,5 +1,7 @@
 package io.keyward.operator.controller;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -20,6 +22,8 @@ import io.keyward.operator.accounts.EnrolmentSecret;
 import io.keyward.operator.accounts.KeyLedger;
 import io.keyward.operator.accounts.UserStatusUpdater;
 import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.api.ApiKeySpec;
+import io.keyward.operator.api.ApiKeyStatus;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.api.Condition;
@@ -147,8 +151,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
    * a claim or a release changes nothing this reconciler decides.
    */
   public static final class NotOnlyLedger implements OnUpdateFilter<ApiUser> {
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-        new com.fasterxml.jackson.databind.ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
     public boolean accept(ApiUser next, ApiUser previous) {
@@ -188,7 +191,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
   static ApiKey slim(ApiKey k) {
     ApiKey s = new ApiKey();
     s.setMetadata(
-        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+        new ObjectMetaBuilder()
             .withName(k.getMetadata().getName())
             .withNamespace(k.getMetadata().getNamespace())
             .withUid(k.getMetadata().getUid())
@@ -196,13 +199,13 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
             .withDeletionTimestamp(k.getMetadata().getDeletionTimestamp())
             .build());
     if (k.getSpec() != null) {
-      s.setSpec(new io.keyward.operator.api.ApiKeySpec());
+      s.setSpec(new ApiKeySpec());
       s.getSpec().user = k.getSpec().user;
     }
     if (k.getStatus() != null && k.getStatus().effective != null) {
-      s.setStatus(new io.keyward.operator.api.ApiKeyStatus());
+      s.setStatus(new ApiKeyStatus());
       s.getStatus().conditions = null;
-      s.getStatus().effective = new io.keyward.operator.api.ApiKeyStatus.Effective();
+      s.getStatus().effective = new ApiKeyStatus.Effective();
       s.getStatus().effective.user = k.getStatus().effective.user;
     }
     return s;
