@@ -71,10 +71,10 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Bench {
   /**
    * The operator's JVM as the Helm chart runs it by default: a 512Mi memory limit with
-   * MaxRAMPercentage=70 gives a 358 MB heap, and in a container that small the JVM picks the serial
+   * MaxRAMPercentage=50 gives a 256 MB heap, and in a container that small the JVM picks the serial
    * collector.
    */
-  static final String DEFAULT_JVM = "-Xmx358m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
+  static final String DEFAULT_JVM = "-Xmx256m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
 
   private static final String USER_PREFIX = "u";
   private static final String OPERATOR_NS = "keyward-system";
