@@ -61,7 +61,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  * bin/bench [--keys 1000,10000] [--users 200] [--rate 50] [--rate-seconds 60]
  *           [--idle-seconds 60] [--deadline-keys 1000] [--threads 50] [--jvm "-Xmx..."]
- *           [--jar operator.jar] [--heap-sample-seconds 15] [--jmh true]
+ *           [--jar operator.jar] [--heap-sample-seconds 5] [--jmh true]
  *           [--out bench/results/latest.json]
  * </pre>
  *
@@ -420,11 +420,6 @@ public final class Bench {
       scrapes[i] = op.scrapeCpuSeconds();
     }
     Arrays.sort(scrapes);
-    System.out.printf(
-        Locale.ROOT,
-        "one /metrics scrape at %d keys: %.0f ms of operator CPU%n",
-        active,
-        scrapes[2] * 1000);
     scrapeCpuMs = scrapes[2] * 1000;
     Result r =
         new Result(
@@ -622,8 +617,8 @@ public final class Bench {
   }
 
   /**
-   * Samples the operator's RSS every second and its heap (a /metrics scrape, as Prometheus would
-   * make one) every {@code heapSeconds}, keeping the peaks.
+   * Samples the operator's RSS every second and its heap (with jstat, see {@link
+   * OperatorProcess#heapBytes}) every {@code heapSeconds}, keeping the peaks.
    */
   private static final class Sampler {
     private final Thread thread;

@@ -55,7 +55,6 @@ import org.slf4j.LoggerFactory;
  * Secret and its confirmation by code), and the ledger's hygiene: a slot whose key no longer exists
  * is reclaimed.
  */
-// Not generation-aware: the confirmation code annotation and ledger writes change no generation.
 // Not generation-aware: the TOTP code annotation changes no generation. A status change that only
 // claims or releases slots (the most frequent write by far) needs no reconciliation.
 @ControllerConfiguration(

@@ -1,5 +1,6 @@
 package io.keyward.operator.issuance;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -152,7 +153,7 @@ public final class CredentialSecret {
   }
 
   /** The controller owner reference to the ApiKey (or any resource that owns a Secret so). */
-  public static OwnerReference ownerReference(io.fabric8.kubernetes.api.model.HasMetadata key) {
+  public static OwnerReference ownerReference(HasMetadata key) {
     return new OwnerReferenceBuilder()
         .withApiVersion(key.getApiVersion())
         .withKind(key.getKind())

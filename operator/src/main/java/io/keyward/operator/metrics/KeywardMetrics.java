@@ -14,8 +14,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -78,7 +81,7 @@ public final class KeywardMetrics {
             .register(registry);
     // One gauge per key in force, registered once and updated in place: re-registering ten
     // thousand meters on every scrape was most of the operator's idle CPU.
-    Map<String, KeyExpiry> expiries = new java.util.HashMap<>();
+    Map<String, KeyExpiry> expiries = new HashMap<>();
     AtomicLong soon = new AtomicLong();
     AtomicLong unbound = new AtomicLong();
     AtomicLong withdraw = new AtomicLong();
@@ -99,7 +102,7 @@ public final class KeywardMetrics {
               counts.put(phase + "|" + type, new long[1]);
             }
           }
-          java.util.Set<String> seen = new java.util.HashSet<>();
+          Set<String> seen = new HashSet<>();
           Instant now = clock.instant();
           long s = 0;
           long u = 0;
