@@ -126,7 +126,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
             .withName("apikeys")
             // Only a key's identity and its users matter here (a vanished key frees its slot): a
             // slim copy each, and no event for additions or for updates that change neither.
-            .withItemStore(new LeanItemStore<>(ApiUserReconciler::slim))
+            .withItemStore(new LeanItemStore<>(k -> SharedStrings.share(slim(k))))
             .withOnAddFilter(k -> false)
             .withOnUpdateFilter(
                 (next, previous) ->

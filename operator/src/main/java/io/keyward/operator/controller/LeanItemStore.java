@@ -8,13 +8,13 @@ import io.fabric8.kubernetes.client.informers.cache.Cache;
  * An informer store that drops each object's managedFields before keeping it. The operator never
  * reads them, and they were the largest part of its heap: at 10,000 keys about a million small maps
  * of field names (their server-side copy is untouched: writes leave managedFields unset, which the
- * API server reads as "keep").
+ * API server reads as "keep"). What it keeps shares repeated strings ({@link SharedStrings}).
  */
 public class LeanItemStore<R extends HasMetadata> extends BasicItemStore<R> {
   private final java.util.function.UnaryOperator<R> reduce;
 
   public LeanItemStore() {
-    this(java.util.function.UnaryOperator.identity());
+    this(SharedStrings::share);
   }
 
   /**
