@@ -21,9 +21,10 @@ import java.util.Map;
 
 /**
  * Issues a key into its write-once Secret, crash-safely. The protocol: generate in memory; record
- * the pending key's public facts in status (compare and swap); create the Secret (create, never
- * update, so a second writer fails); record the key as current. Interrupted at any step, the next
- * run finishes it from what status and Secret show ({@link SecretCheck}) and never issues twice.
+ * the pending key's public facts in status (compare and swap), unless status has no key yet; create
+ * the Secret (create, never update, so a second writer fails); record the key as current.
+ * Interrupted at any step, the next run finishes it from what status and Secret show ({@link
+ * SecretCheck}) and never issues twice.
  */
 public final class KeyIssuer {
   /** Why a key is issued, kept in status.pending so a resumed issuance reports it correctly. */
@@ -151,9 +152,9 @@ public final class KeyIssuer {
       return new Result(key, Outcome.UNCHANGED);
     }
     if (verdict == Verdict.ISSUE && status.pending == null) {
-      // A first issuance needs no fresh reads. The pending key's status write carries the cached
-      // resourceVersion, so a stale cache fails it (409); the Secret is created, never updated,
-      // so one that exists after all fails the create (409). Either way the retry reads both
+      // A first issuance needs no fresh reads. The Secret is created, never updated, so one that
+      // exists after all fails the create (409); the status write that follows carries the
+      // cached resourceVersion, so a stale cache fails it (409). Either way the retry reads both
       // from the server and decides again, below.
       return issue(key, status, settings, REASON_ISSUE);
     }
@@ -285,7 +286,12 @@ public final class KeyIssuer {
     KeyMaterial material = generator.generate(settings.algorithm());
     ExpiryPlan plan = ExpiryPlan.forIssuance(now(), settings);
     status.pending = pendingKey(material, plan, reason);
-    ApiKey written = writeStatus(key, status);
+    // A key's first issuance needs no pending record: status knows no key to tell the Secret's
+    // apart from, so an interrupted one is finished by adopting the Secret of this key that it
+    // created (SecretCheck's ADOPT), which verifies its fingerprint and access key as a pending
+    // record would. Every other issuance replaces a recorded key, and records the new one first.
+    boolean first = status.accessKey == null && status.previous == null;
+    ApiKey written = first ? key : writeStatus(key, status);
 
     Secret secret = CredentialSecret.build(written, settings, material, plan);
     Secret created;

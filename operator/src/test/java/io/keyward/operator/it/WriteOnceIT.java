@@ -160,6 +160,44 @@ class WriteOnceIT {
   }
 
   /**
+   * A key's first issuance records no pending key (to save a status write per key). The operator
+   * died after creating the Secret and before recording the key: the status is empty, the Secret
+   * holds this key's material. The next run adopts that Secret: the same key, no second Secret.
+   */
+  @Test
+  void firstIssuanceInterruptedAfterTheSecretAdoptsItsSecret() {
+    operator.close();
+    try {
+      ApiKey key = key(NS, "first-crash", "walt", s -> {});
+      KeySettings settings =
+          new ApiKeyRules(KeywardConfig.defaults())
+              .validate("first-crash", key.getSpec(), ApiKeyRules.Prior.NONE)
+              .settings();
+      KeyMaterial material = new KeyGenerator().generate(KeyAlgorithm.HMAC_SHA256);
+      ExpiryPlan plan =
+          ExpiryPlan.forIssuance(Instant.now().truncatedTo(ChronoUnit.SECONDS), settings);
+      Secret written =
+          client()
+              .secrets()
+              .inNamespace(NS)
+              .resource(CredentialSecret.build(key, settings, material, plan))
+              .create();
+      RealCluster.remember(written);
+
+      operator.restart();
+      ApiKey finished = awaitKey(NS, "first-crash", phase("Active"));
+      assertThat(finished.getStatus().accessKey).isEqualTo(material.accessKey());
+      assertThat(finished.getStatus().secretFingerprint).isEqualTo(material.fingerprint());
+      assertThat(finished.getStatus().expiresAt).isEqualTo(plan.expiresAt().toString());
+      assertThat(secret(NS, "first-crash-credentials").getMetadata().getResourceVersion())
+          .isEqualTo(written.getMetadata().getResourceVersion());
+      assertThat(awaitEvents(NS, "first-crash", "Issued")).hasSize(1);
+    } finally {
+      operator.restart();
+    }
+  }
+
+  /**
    * The operator died after recording the pending key and before writing the Secret: that key's
    * material existed only in memory, so a new key is issued and the pending one is dropped.
    */
