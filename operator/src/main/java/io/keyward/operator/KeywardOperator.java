@@ -13,6 +13,7 @@ import io.keyward.operator.accounts.UserStatusUpdater;
 import io.keyward.operator.audit.AuditLog;
 import io.keyward.operator.config.KeywardConfig;
 import io.keyward.operator.controller.ApiKeyReconciler;
+import io.keyward.operator.controller.ApiKeyStore;
 import io.keyward.operator.controller.ApiUserReconciler;
 import io.keyward.operator.domain.ApiKeyRules;
 import io.keyward.operator.domain.KeyGenerator;
@@ -174,6 +175,8 @@ public final class KeywardOperator {
     Totp totp = new Totp();
     CodeVerifier verifier =
         new CodeVerifier(client, updater, totp, clock, config.operatorNamespace(), metrics);
+    // One cache of the keys, the ApiKey controller's, serves the ApiUser controller too.
+    ApiKeyStore keyStore = new ApiKeyStore();
     ApiKeyReconciler keys =
         new ApiKeyReconciler(
             client,
@@ -186,17 +189,29 @@ public final class KeywardOperator {
             ledger,
             verifier,
             metrics,
-            config.maxKeyLifetime());
+            config.maxKeyLifetime(),
+            keyStore);
     operator.register(
         keys,
         c -> {
+          c.withItemStore(keyStore);
           if (!config.watchNamespaces().isEmpty()) {
             c.settingNamespaces(config.watchNamespaces());
           }
         });
     operator.register(
         new ApiUserReconciler(
-            client, config, clock, statusWriter, events, audit, ledger, updater, verifier, totp));
+            client,
+            config,
+            clock,
+            statusWriter,
+            events,
+            audit,
+            ledger,
+            updater,
+            verifier,
+            totp,
+            keyStore));
     operator.start();
     return operator;
   }

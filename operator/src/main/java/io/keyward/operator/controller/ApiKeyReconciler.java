@@ -16,6 +16,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.keyward.operator.accounts.CodeVerifier;
@@ -97,6 +98,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   private final Duration maxKeyLifetime;
   private final WorkloadRestarter restarter;
   private final UserWakes wakes = new UserWakes();
+  private final ApiKeyStore store;
   private IndexedResourceCache<ApiKey> keys;
   private InformerEventSource<Secret, ApiKey> secrets;
   private InformerEventSource<ApiUser, ApiKey> users;
@@ -118,8 +120,10 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
       KeyLedger ledger,
       CodeVerifier verifier,
       KeywardMetrics metrics,
-      Duration maxKeyLifetime) {
+      Duration maxKeyLifetime,
+      ApiKeyStore store) {
     this.client = client;
+    this.store = store;
     this.rules = rules;
     this.clock = clock;
     this.statusWriter = statusWriter;
@@ -204,7 +208,17 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
                     ResourceID.fromResource(written), written, before);
               }
             });
-    return List.of(secrets, users);
+    // JOSDK starts a controller's own informer, and waits for its first list, before any other
+    // event source of the controller: when this one starts, the store holds every key.
+    SimpleInboundEventSource<ApiKey> synced =
+        new SimpleInboundEventSource<>("apikeys-listed") {
+          @Override
+          public void start() {
+            super.start();
+            store.markSynced();
+          }
+        };
+    return List.of(secrets, users, synced);
   }
 
   @Override

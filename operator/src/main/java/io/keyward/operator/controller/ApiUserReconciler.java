@@ -1,7 +1,6 @@
 package io.keyward.operator.controller;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -15,6 +14,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.keyward.operator.accounts.CodeVerifier;
@@ -22,8 +22,6 @@ import io.keyward.operator.accounts.EnrolmentSecret;
 import io.keyward.operator.accounts.KeyLedger;
 import io.keyward.operator.accounts.UserStatusUpdater;
 import io.keyward.operator.api.ApiKey;
-import io.keyward.operator.api.ApiKeySpec;
-import io.keyward.operator.api.ApiKeyStatus;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.api.Condition;
@@ -43,10 +41,8 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +62,9 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
 
   private static final Logger LOG = LoggerFactory.getLogger(ApiUserReconciler.class);
 
+  /** How soon a user is looked at again while the ApiKey cache has not listed the keys yet. */
+  private static final Duration KEYS_NOT_LISTED_RECHECK = Duration.ofMillis(500);
+
   private final KubernetesClient client;
   private final KeywardConfig config;
   private final Clock clock;
@@ -77,7 +76,8 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
   private final CodeVerifier verifier;
   private final Totp totp;
   private InformerEventSource<Secret, ApiUser> enrolments;
-  private InformerEventSource<ApiKey, ApiUser> keys;
+  private final ApiKeyStore keys;
+  private SimpleInboundEventSource<ApiUser> keyChanges;
 
   public ApiUserReconciler(
       KubernetesClient client,
@@ -89,8 +89,10 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
       KeyLedger ledger,
       UserStatusUpdater updater,
       CodeVerifier verifier,
-      Totp totp) {
+      Totp totp,
+      ApiKeyStore keys) {
     this.client = client;
+    this.keys = keys;
     this.config = config;
     this.clock = clock;
     this.statusWriter = statusWriter;
@@ -121,28 +123,10 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(ApiUser.class, true))
                 .build(),
             context);
-    var keyConfig =
-        InformerEventSourceConfiguration.from(ApiKey.class, ApiUser.class)
-            .withName("apikeys")
-            // Only a key's identity and its users matter here (a vanished key frees its slot): a
-            // slim copy each, and no event for additions or for updates that change neither.
-            .withItemStore(new LeanItemStore<>(k -> SharedStrings.share(slim(k))))
-            .withOnAddFilter(k -> false)
-            .withOnUpdateFilter(
-                (next, previous) ->
-                    !Objects.equals(owners(next), owners(previous))
-                        || !Objects.equals(
-                            next.getMetadata().getDeletionTimestamp(),
-                            previous.getMetadata().getDeletionTimestamp()))
-            .withSecondaryToPrimaryMapper(
-                (ApiKey k) -> owners(k).stream().map(ResourceID::new).collect(Collectors.toSet()));
-    if (config.watchNamespaces().isEmpty()) {
-      keyConfig.withWatchAllNamespaces();
-    } else {
-      keyConfig.withNamespaces(Set.copyOf(config.watchNamespaces()));
-    }
-    keys = new InformerEventSource<>(keyConfig.build(), context);
-    return List.of(enrolments, keys);
+    // The ApiKey controller's cache tells when a key leaves a user (ApiKeyStore).
+    keyChanges = new SimpleInboundEventSource<>("apikey-changes");
+    keys.onUsersChanged(users -> users.forEach(u -> keyChanges.propagateEvent(new ResourceID(u))));
+    return List.of(enrolments, keyChanges);
   }
 
   /**
@@ -172,44 +156,6 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     }
   }
 
-  /** The users a key belongs to: its spec's, and the one it was issued for. */
-  private static Set<String> owners(ApiKey k) {
-    Set<String> owners = new HashSet<>();
-    if (k.getSpec() != null && k.getSpec().user != null) {
-      owners.add(k.getSpec().user);
-    }
-    if (k.getStatus() != null
-        && k.getStatus().effective != null
-        && k.getStatus().effective.user != null) {
-      owners.add(k.getStatus().effective.user);
-    }
-    return owners;
-  }
-
-  /** What this controller keeps of a key: its identity and its users. */
-  static ApiKey slim(ApiKey k) {
-    ApiKey s = new ApiKey();
-    s.setMetadata(
-        new ObjectMetaBuilder()
-            .withName(k.getMetadata().getName())
-            .withNamespace(k.getMetadata().getNamespace())
-            .withUid(k.getMetadata().getUid())
-            .withResourceVersion(k.getMetadata().getResourceVersion())
-            .withDeletionTimestamp(k.getMetadata().getDeletionTimestamp())
-            .build());
-    if (k.getSpec() != null) {
-      s.setSpec(new ApiKeySpec());
-      s.getSpec().user = k.getSpec().user;
-    }
-    if (k.getStatus() != null && k.getStatus().effective != null) {
-      s.setStatus(new ApiKeyStatus());
-      s.getStatus().conditions = null;
-      s.getStatus().effective = new ApiKeyStatus.Effective();
-      s.getStatus().effective.user = k.getStatus().effective.user;
-    }
-    return s;
-  }
-
   @Override
   public UpdateControl<ApiUser> reconcile(ApiUser user, Context<ApiUser> context) {
     try {
@@ -224,6 +170,11 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
   }
 
   private UpdateControl<ApiUser> reconcileUser(ApiUser user) {
+    if (!keys.synced()) {
+      // Orphaned slots are judged on the keys: wait for their cache rather than read each slot's
+      // key from the API server (at startup, thousands of reads).
+      return UpdateControl.<ApiUser>noUpdate().rescheduleAfter(KEYS_NOT_LISTED_RECHECK);
+    }
     String code = null;
     CodeVerifier.Taken<ApiUser> taken = CodeVerifier.take(client, user);
     if (taken != null) {
@@ -252,7 +203,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     List<SlotLedger.Slot> slots = KeyLedger.slots(user);
     Set<String> orphans = new HashSet<>();
     for (SlotLedger.Slot slot : slots) {
-      Optional<ApiKey> cached = keys.get(new ResourceID(slot.name(), slot.namespace()));
+      Optional<ApiKey> cached = keys.find(slot.namespace(), slot.name());
       if (cached.isPresent() && slot.uid().equals(cached.get().getMetadata().getUid())) {
         continue;
       }
