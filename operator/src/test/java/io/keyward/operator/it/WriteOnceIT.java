@@ -112,6 +112,49 @@ class WriteOnceIT {
     assertThat(events(NS, "steady-bot", "Issued")).hasSize(1);
   }
 
+  /** A key's settings, and material and deadlines as an issuance now would make them. */
+  private record Material(KeySettings settings, KeyMaterial material, ExpiryPlan plan) {}
+
+  /** Creates the key's Secret as an issuance would, with that material. */
+  private static Secret writeSecret(ApiKey key, Material m) {
+    Secret written =
+        client()
+            .secrets()
+            .inNamespace(NS)
+            .resource(CredentialSecret.build(key, m.settings(), m.material(), m.plan()))
+            .create();
+    RealCluster.remember(written);
+    return written;
+  }
+
+  /**
+   * Restarts the operator and expects it to finish the issuance with the Secret as written: that
+   * key in status, its deadlines, no pending key, the Secret untouched, one Issued event.
+   */
+  private void restartAndAwaitFinishedWith(ApiKey key, Material m, Secret written) {
+    String name = key.getMetadata().getName();
+    operator.restart();
+    ApiKey finished = awaitKey(NS, name, phase("Active"));
+    assertThat(finished.getStatus().accessKey).isEqualTo(m.material().accessKey());
+    assertThat(finished.getStatus().secretFingerprint).isEqualTo(m.material().fingerprint());
+    assertThat(finished.getStatus().expiresAt).isEqualTo(m.plan().expiresAt().toString());
+    assertThat(finished.getStatus().pending).isNull();
+    assertThat(secret(NS, name + "-credentials").getMetadata().getResourceVersion())
+        .isEqualTo(written.getMetadata().getResourceVersion());
+    assertThat(awaitEvents(NS, name, "Issued")).hasSize(1);
+  }
+
+  private static Material material(ApiKey key) {
+    KeySettings settings =
+        new ApiKeyRules(KeywardConfig.defaults())
+            .validate(key.getMetadata().getName(), key.getSpec(), ApiKeyRules.Prior.NONE)
+            .settings();
+    return new Material(
+        settings,
+        new KeyGenerator().generate(KeyAlgorithm.HMAC_SHA256),
+        ExpiryPlan.forIssuance(Instant.now().truncatedTo(ChronoUnit.SECONDS), settings));
+  }
+
   /**
    * The operator died after writing the Secret and before recording the key: the status holds the
    * pending key, the Secret holds its material. The next run finishes the issuance with that key.
@@ -121,13 +164,9 @@ class WriteOnceIT {
     operator.close();
     try {
       ApiKey key = key(NS, "crash-bot", "walt", s -> {});
-      KeySettings settings =
-          new ApiKeyRules(KeywardConfig.defaults())
-              .validate("crash-bot", key.getSpec(), ApiKeyRules.Prior.NONE)
-              .settings();
-      KeyMaterial material = new KeyGenerator().generate(KeyAlgorithm.HMAC_SHA256);
-      ExpiryPlan plan =
-          ExpiryPlan.forIssuance(Instant.now().truncatedTo(ChronoUnit.SECONDS), settings);
+      Material m = material(key);
+      KeyMaterial material = m.material();
+      ExpiryPlan plan = m.plan();
       ApiKeyStatus status = new ApiKeyStatus();
       status.pending = new ApiKeyStatus.PendingKey();
       status.pending.accessKey = material.accessKey();
@@ -138,22 +177,9 @@ class WriteOnceIT {
       status.pending.reason = "Issue";
       key.setStatus(status);
       key = client().resource(key).updateStatus();
-      Secret written =
-          client()
-              .secrets()
-              .inNamespace(NS)
-              .resource(CredentialSecret.build(key, settings, material, plan))
-              .create();
-      RealCluster.remember(written);
+      Secret written = writeSecret(key, m);
 
-      operator.restart();
-      ApiKey finished = awaitKey(NS, "crash-bot", phase("Active"));
-      assertThat(finished.getStatus().accessKey).isEqualTo(material.accessKey());
-      assertThat(finished.getStatus().secretFingerprint).isEqualTo(material.fingerprint());
-      assertThat(finished.getStatus().pending).isNull();
-      assertThat(secret(NS, "crash-bot-credentials").getMetadata().getResourceVersion())
-          .isEqualTo(written.getMetadata().getResourceVersion());
-      assertThat(awaitEvents(NS, "crash-bot", "Issued")).hasSize(1);
+      restartAndAwaitFinishedWith(key, m, written);
     } finally {
       operator.restart();
     }
@@ -169,29 +195,10 @@ class WriteOnceIT {
     operator.close();
     try {
       ApiKey key = key(NS, "first-crash", "walt", s -> {});
-      KeySettings settings =
-          new ApiKeyRules(KeywardConfig.defaults())
-              .validate("first-crash", key.getSpec(), ApiKeyRules.Prior.NONE)
-              .settings();
-      KeyMaterial material = new KeyGenerator().generate(KeyAlgorithm.HMAC_SHA256);
-      ExpiryPlan plan =
-          ExpiryPlan.forIssuance(Instant.now().truncatedTo(ChronoUnit.SECONDS), settings);
-      Secret written =
-          client()
-              .secrets()
-              .inNamespace(NS)
-              .resource(CredentialSecret.build(key, settings, material, plan))
-              .create();
-      RealCluster.remember(written);
+      Material m = material(key);
+      Secret written = writeSecret(key, m);
 
-      operator.restart();
-      ApiKey finished = awaitKey(NS, "first-crash", phase("Active"));
-      assertThat(finished.getStatus().accessKey).isEqualTo(material.accessKey());
-      assertThat(finished.getStatus().secretFingerprint).isEqualTo(material.fingerprint());
-      assertThat(finished.getStatus().expiresAt).isEqualTo(plan.expiresAt().toString());
-      assertThat(secret(NS, "first-crash-credentials").getMetadata().getResourceVersion())
-          .isEqualTo(written.getMetadata().getResourceVersion());
-      assertThat(awaitEvents(NS, "first-crash", "Issued")).hasSize(1);
+      restartAndAwaitFinishedWith(key, m, written);
     } finally {
       operator.restart();
     }
