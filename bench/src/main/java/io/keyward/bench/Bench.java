@@ -87,6 +87,8 @@ public final class Bench {
   private final List<Result> results = new ArrayList<>();
   private final List<HotPath> hotPaths = new ArrayList<>();
   private double scrapeCpuMs = Double.NaN;
+  private double liveHeapMb = Double.NaN;
+  private int liveHeapKeys;
 
   /** One JMH benchmark of the hot pure code: average time per operation. */
   record HotPath(String benchmark, double microsPerOp, double errorMicros) {}
@@ -118,6 +120,8 @@ public final class Bench {
       Path jar,
       int heapSampleSeconds,
       boolean jmh,
+      boolean ceiling,
+      int warmup,
       Path out) {
     static Options parse(String[] args) {
       Map<String, String> a = new LinkedHashMap<>();
@@ -141,6 +145,8 @@ public final class Bench {
           a.containsKey("jar") ? Path.of(a.get("jar")) : null,
           Integer.parseInt(a.getOrDefault("heap-sample-seconds", "5")),
           Boolean.parseBoolean(a.getOrDefault("jmh", "true")),
+          Boolean.parseBoolean(a.getOrDefault("ceiling", "true")),
+          Integer.parseInt(a.getOrDefault("warmup", "500")),
           Path.of(a.getOrDefault("out", "bench/results/latest.json")));
     }
   }
@@ -159,7 +165,7 @@ public final class Bench {
   }
 
   private void run() throws Exception {
-    long total = opts.keys().stream().mapToLong(Integer::longValue).sum();
+    long total = opts.keys().stream().mapToLong(Integer::longValue).sum() + opts.warmup();
     int perUser =
         (int) Math.min(1000, (total + (long) opts.rate() * opts.rateSeconds()) / opts.users() + 10);
     try (LocalKubeApiServer server = LocalKubeApiServer.start(false)) {
@@ -187,13 +193,21 @@ public final class Bench {
       try (OperatorProcess op = OperatorProcess.start(jar, server.kubeconfig(), opts.jvm(), log)) {
         // Each ceiling runs right before its bulk, on the same server state. Its objects live in
         // their own API group, so the (idle) operator never sees them.
+        warmUp(op);
         for (int n : opts.keys()) {
-          Result ceiling = ceiling(op, n);
-          results.add(ceiling);
-          results.add(bulk(op, n, ceiling.keysPerSecond()));
+          double ceiling = Double.NaN;
+          if (opts.ceiling()) {
+            Result r = ceiling(op, n);
+            results.add(r);
+            ceiling = r.keysPerSecond();
+          }
+          results.add(bulk(op, n, ceiling));
         }
         results.add(steady(op));
         results.add(idle(op));
+        if (opts.ceiling()) {
+          results.add(rotationCeiling(op));
+        }
         results.add(deadlines(op));
       }
       Path audit = server.workDir().resolve("audit.log");
@@ -215,6 +229,8 @@ public final class Bench {
     json.put("operatorJvmOptions", opts.jvm());
     json.put("results", results);
     json.put("scrapeCpuMs", scrapeCpuMs);
+    json.put("liveHeapMb", liveHeapMb);
+    json.put("liveHeapKeys", liveHeapKeys);
     json.put("hotPaths", hotPaths);
     JSON.writeValue(opts.out().toFile(), json);
     System.out.println("written " + opts.out());
@@ -224,11 +240,17 @@ public final class Bench {
 
   /**
    * The ceiling: a plain client doing, per key, the writes an issuance does (create the ApiKey, add
-   * the finalizer, claim a slot by a compare-and-swap on the ApiUser's status, record the pending
-   * key, create the Secret, record the key, write an event), with the operator's 50 threads.
+   * the finalizer, claim a slot by a compare-and-swap on the ApiUser's status, create the Secret,
+   * record the key, write an event), with the operator's 50 threads. Like the operator, it claims
+   * on the user as it last wrote it (the operator's cache) and reads it only after a conflict.
    */
   private Result ceiling(OperatorProcess op, int n) throws Exception {
-    String ns = "ceiling-" + n;
+    Result r = ceiling(op, "ceiling-" + n, n);
+    System.out.println(line(r));
+    return r;
+  }
+
+  private Result ceiling(OperatorProcess op, String ns, int n) throws Exception {
     namespace(ns);
     KeyGenerator generator = new KeyGenerator();
     Map<String, Object> userLocks = new ConcurrentHashMap<>();
@@ -252,65 +274,81 @@ public final class Bench {
             claim(user, key);
           }
           KeyMaterial m = generator.generate(KeyAlgorithm.HMAC_SHA256);
-          ApiKeyStatus st = new ApiKeyStatus();
-          st.pending = new ApiKeyStatus.PendingKey();
-          st.pending.accessKey = m.accessKey();
-          st.pending.secretFingerprint = m.fingerprint();
-          key.setStatus(st);
-          key = client.resource(key).updateStatus();
+          // A first issuance records no pending key: the Secret, then the key in status.
           client.resource(secret(ns, key, m)).create();
-          st = StatusWriter.copy(key.getStatus(), ApiKeyStatus.class, ApiKeyStatus::new);
+          ApiKeyStatus st = new ApiKeyStatus();
           st.accessKey = m.accessKey();
           st.secretFingerprint = m.fingerprint();
           st.phase = "Active";
-          st.pending = null;
           key.setStatus(st);
           client.resource(key).updateStatus();
-          client
-              .v1()
-              .events()
-              .inNamespace(ns)
-              .resource(
-                  new EventBuilder()
-                      .withNewMetadata()
-                      .withGenerateName("k" + i + ".")
-                      .endMetadata()
-                      .withNewInvolvedObject()
-                      .withKind("ApiKey")
-                      .withApiVersion(key.getApiVersion())
-                      .withName("k" + i)
-                      .withNamespace(ns)
-                      .endInvolvedObject()
-                      .withReason("Issued")
-                      .withMessage("access key " + m.accessKey() + " written")
-                      .withType("Normal")
-                      .build())
-              .create();
+          event(ns, key, "Issued", "access key " + m.accessKey() + " written");
           latencies[i] = System.nanoTime() - t0;
         });
-    double seconds = (System.nanoTime() - start) / 1e9;
-    Result r =
-        new Result(
-            "ceiling (plain client)",
-            n,
-            seconds,
-            n / seconds,
-            1.0,
-            pct(latencies, 50),
-            pct(latencies, 95),
-            pct(latencies, 99),
-            // The operator's CPU meanwhile: it sees none of these objects and should stay idle.
-            op.cpuSeconds() - cpu0,
-            Double.NaN,
-            Double.NaN,
-            Double.NaN);
-    System.out.println(line(r));
-    return r;
+    return plainClient("ceiling (plain client)", n, start, 1.0, latencies, op, cpu0);
   }
+
+  /**
+   * A plain-client run's result: {@code n} keys since {@code start}, and the operator's CPU
+   * meanwhile (it sees none of these objects and should stay idle).
+   */
+  private static Result plainClient(
+      String scenario,
+      int n,
+      long start,
+      double ratio,
+      long[] latencies,
+      OperatorProcess op,
+      double cpu0) {
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new Result(
+        scenario,
+        n,
+        seconds,
+        n / seconds,
+        ratio,
+        pct(latencies, 50),
+        pct(latencies, 95),
+        pct(latencies, 99),
+        op.cpuSeconds() - cpu0,
+        Double.NaN,
+        Double.NaN,
+        Double.NaN);
+  }
+
+  private void event(String ns, CeilingKey key, String reason, String message) {
+    String name = key.getMetadata().getName();
+    client
+        .v1()
+        .events()
+        .inNamespace(ns)
+        .resource(
+            new EventBuilder()
+                .withNewMetadata()
+                .withGenerateName(name + ".")
+                .endMetadata()
+                .withNewInvolvedObject()
+                .withKind("ApiKey")
+                .withApiVersion(key.getApiVersion())
+                .withName(name)
+                .withNamespace(ns)
+                .endInvolvedObject()
+                .withReason(reason)
+                .withMessage(message)
+                .withType("Normal")
+                .build())
+        .create();
+  }
+
+  /** The last version of each ceiling user written: what the operator's informer cache holds. */
+  private final Map<String, CeilingUser> ceilingUsers = new ConcurrentHashMap<>();
 
   private void claim(String user, CeilingKey key) {
     for (int attempt = 0; ; attempt++) {
-      CeilingUser u = client.resources(CeilingUser.class).withName(user).get();
+      CeilingUser u =
+          attempt == 0 && ceilingUsers.containsKey(user)
+              ? ceilingUsers.get(user)
+              : client.resources(CeilingUser.class).withName(user).get();
       ApiUserStatus st = u.getStatus() == null ? new ApiUserStatus() : u.getStatus();
       ApiUserStatus.KeyRef ref = new ApiUserStatus.KeyRef();
       ref.namespace = key.getMetadata().getNamespace();
@@ -320,7 +358,7 @@ public final class Bench {
       st.keyRefs.add(ref);
       u.setStatus(st);
       try {
-        client.resource(u).updateStatus();
+        ceilingUsers.put(user, client.resource(u).updateStatus());
         return;
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409 || attempt > 20) {
@@ -328,6 +366,90 @@ public final class Bench {
         }
       }
     }
+  }
+
+  /**
+   * The ceiling of the deadline scenario: a plain client doing, for as many keys at once, the
+   * writes a rotation does (record the pending key, update the Secret, record the key, write an
+   * event), with the operator's 50 threads, on the last ceiling's keys. Its latency is from the
+   * start to each Secret holding the new key: what the rotation lag would be with no operator at
+   * all.
+   */
+  private Result rotationCeiling(OperatorProcess op) throws Exception {
+    int n = opts.deadlineKeys();
+    String ns = "ceiling-" + opts.keys().get(opts.keys().size() - 1);
+    List<CeilingKey> keys =
+        client.resources(CeilingKey.class).inNamespace(ns).list().getItems().stream()
+            .limit(n)
+            .toList();
+    // What the operator has in its informer cache: the Secrets as they are.
+    Map<String, Secret> secrets = new ConcurrentHashMap<>();
+    for (Secret s : client.secrets().inNamespace(ns).list().getItems()) {
+      secrets.put(s.getMetadata().getName(), s);
+    }
+    KeyGenerator generator = new KeyGenerator();
+    long[] latencies = new long[keys.size()];
+    double cpu0 = op.cpuSeconds();
+    long start = System.nanoTime();
+    runAll(
+        keys.size(),
+        i -> {
+          CeilingKey key = keys.get(i);
+          String name = key.getMetadata().getName();
+          KeyMaterial m = generator.generate(KeyAlgorithm.HMAC_SHA256);
+          ApiKeyStatus st =
+              StatusWriter.copy(key.getStatus(), ApiKeyStatus.class, ApiKeyStatus::new);
+          st.pending = new ApiKeyStatus.PendingKey();
+          st.pending.accessKey = m.accessKey();
+          st.pending.secretFingerprint = m.fingerprint();
+          st.pending.reason = "Rotate";
+          key.setStatus(st);
+          key = client.resource(key).updateStatus();
+          Secret old = secrets.get(name + "-credentials");
+          Secret next = secret(ns, key, m);
+          next.getMetadata().setResourceVersion(old.getMetadata().getResourceVersion());
+          next.getData().put("previousAccessKey", old.getData().get("accessKey"));
+          next.getData().put("previousSecretKey", old.getData().get("secretKey"));
+          client.secrets().inNamespace(ns).resource(next).update();
+          latencies[i] = System.nanoTime() - start;
+          st = StatusWriter.copy(key.getStatus(), ApiKeyStatus.class, ApiKeyStatus::new);
+          st.accessKey = m.accessKey();
+          st.secretFingerprint = m.fingerprint();
+          st.pending = null;
+          key.setStatus(st);
+          client.resource(key).updateStatus();
+          event(ns, key, "Rotated", "access key " + m.accessKey() + " replaced the previous one");
+        });
+    Result r =
+        plainClient(
+            "ceiling: rotations at once (plain client)",
+            keys.size(),
+            start,
+            Double.NaN,
+            latencies,
+            op,
+            cpu0);
+    System.out.println(line(r));
+    return r;
+  }
+
+  /**
+   * Before anything is measured, the operator issues {@code --warmup} keys (and the harness writes
+   * as many ceiling keys), so that both JVMs have compiled their hot code: the figures are those of
+   * a running operator, not of its first seconds. Not measured, and the keys stay.
+   */
+  private void warmUp(OperatorProcess op) throws Exception {
+    int n = opts.warmup();
+    if (n == 0) {
+      return;
+    }
+    String ns = "warmup";
+    namespace(ns);
+    measure(op, ns, n, () -> runAll(n, i -> create(ns, i)));
+    if (opts.ceiling()) {
+      ceiling(op, "ceiling-warmup", n);
+    }
+    System.out.printf(Locale.ROOT, "warmed up: %d keys issued, not measured%n", n);
   }
 
   /** The operator's bulk issuance of {@code n} keys applied at once (50 appliers). */
@@ -421,6 +543,8 @@ public final class Bench {
     }
     Arrays.sort(scrapes);
     scrapeCpuMs = scrapes[2] * 1000;
+    liveHeapMb = op.liveHeapBytes() / 1e6;
+    liveHeapKeys = active;
     Result r =
         new Result(
             "idle for " + opts.idleSeconds() + " s",
@@ -850,6 +974,11 @@ public final class Bench {
     results.forEach(r -> System.out.println(line(r)));
     System.out.printf(
         Locale.ROOT, "%-42s %s%n", "one /metrics scrape", f(scrapeCpuMs, "%.0f ms operator CPU"));
+    System.out.printf(
+        Locale.ROOT,
+        "%-42s %s%n",
+        "live heap after a full GC, " + liveHeapKeys + " keys",
+        f(liveHeapMb, "%.1f MB"));
     hotPaths.forEach(
         h ->
             System.out.printf(

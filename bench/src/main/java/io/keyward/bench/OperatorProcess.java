@@ -113,12 +113,7 @@ final class OperatorProcess implements AutoCloseable {
    * work for it (a /metrics scrape would cost it CPU in the idle scenario).
    */
   long heapBytes() {
-    Path jstat =
-        ProcessHandle.current()
-            .info()
-            .command()
-            .map(java -> Path.of(java).resolveSibling("jstat"))
-            .orElse(Path.of("jstat"));
+    Path jstat = jdkTool("jstat");
     try {
       Process p =
           new ProcessBuilder(jstat.toString(), "-gc", String.valueOf(process.pid()))
@@ -145,6 +140,35 @@ final class OperatorProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
       return -1;
     }
+  }
+
+  /**
+   * The live set: heap in use right after a full collection (which {@code jcmd GC.run} asks for).
+   * It costs the operator a collection, so it is taken after the idle scenario's measurements.
+   */
+  long liveHeapBytes() {
+    try {
+      Process p =
+          new ProcessBuilder(jdkTool("jcmd").toString(), String.valueOf(process.pid()), "GC.run")
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      p.waitFor();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+    return heapBytes();
+  }
+
+  private static Path jdkTool(String name) {
+    return ProcessHandle.current()
+        .info()
+        .command()
+        .map(java -> Path.of(java).resolveSibling(name))
+        .orElse(Path.of(name));
   }
 
   /** The operator's CPU seconds for one /metrics scrape (what each Prometheus scrape costs it). */
