@@ -14,11 +14,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -64,8 +61,13 @@ public final class KeywardMetrics {
   /** The Prometheus text exposition of every meter. */
   public synchronized String scrape() {
     beforeScrape.forEach(Runnable::run);
-    return registry.scrape();
+    return registry.scrape() + perKey;
   }
+
+  /** The per-key series, written straight in the exposition format (see {@link #apiKeys}). */
+  private volatile String perKey = "";
+
+  private static final String EXPIRATION = "keyward_apikey_expiration_timestamp_seconds";
 
   /**
    * Gauges over the ApiKeys the operator sees, computed from its cache when scraped (nothing is
@@ -79,9 +81,9 @@ public final class KeywardMetrics {
         MultiGauge.builder("keyward.apikeys")
             .description("ApiKeys by phase and type")
             .register(registry);
-    // One gauge per key in force, registered once and updated in place: re-registering ten
-    // thousand meters on every scrape was most of the operator's idle CPU.
-    Map<String, KeyExpiry> expiries = new HashMap<>();
+    // The per-key expiry series are written straight in the exposition format, not as one
+    // Micrometer gauge per key: at 14,500 keys those meters cost a scrape 470 ms of CPU and
+    // the heap about a kilobyte a key.
     AtomicLong soon = new AtomicLong();
     AtomicLong unbound = new AtomicLong();
     AtomicLong withdraw = new AtomicLong();
@@ -102,7 +104,13 @@ public final class KeywardMetrics {
               counts.put(phase + "|" + type, new long[1]);
             }
           }
-          Set<String> seen = new HashSet<>();
+          StringBuilder series =
+              new StringBuilder()
+                  .append("# HELP ")
+                  .append(EXPIRATION)
+                  .append(" When each key in force expires (Unix time)\n# TYPE ")
+                  .append(EXPIRATION)
+                  .append(" gauge\n");
           Instant now = clock.instant();
           long s = 0;
           long u = 0;
@@ -119,16 +127,18 @@ public final class KeywardMetrics {
             }
             Instant expiresAt = Instant.parse(st.expiresAt);
             String user = k.getSpec() == null ? "" : String.valueOf(k.getSpec().user);
-            String id =
-                k.getMetadata().getNamespace() + "/" + k.getMetadata().getName() + "/" + user;
-            seen.add(id);
-            expiries.computeIfAbsent(
-                        id,
-                        x ->
-                            new KeyExpiry(
-                                k.getMetadata().getNamespace(), k.getMetadata().getName(), user))
-                    .epochSeconds =
-                expiresAt.getEpochSecond();
+            // Labels in Micrometer's order (sorted by name), as the other families have them.
+            series
+                .append(EXPIRATION)
+                .append("{name=\"")
+                .append(label(k.getMetadata().getName()))
+                .append("\",namespace=\"")
+                .append(label(k.getMetadata().getNamespace()))
+                .append("\",user=\"")
+                .append(label(user))
+                .append("\"} ")
+                .append(expiresAt.getEpochSecond())
+                .append('\n');
             if (expiresAt.isBefore(now.plus(SOON))) {
               s++;
             }
@@ -149,34 +159,16 @@ public final class KeywardMetrics {
                 phases.add(MultiGauge.Row.of(Tags.of("phase", parts[0], "type", parts[1]), n[0]));
               });
           byPhase.register(phases, true);
-          expiries
-              .entrySet()
-              .removeIf(
-                  e -> {
-                    if (seen.contains(e.getKey())) {
-                      return false;
-                    }
-                    registry.remove(e.getValue().gauge);
-                    return true;
-                  });
+          perKey = series.toString();
           soon.set(s);
           unbound.set(u);
           withdraw.set(w);
         });
   }
 
-  /** The expiry gauge of one key, and the value it reads. */
-  private final class KeyExpiry {
-    final Gauge gauge;
-    volatile double epochSeconds;
-
-    KeyExpiry(String namespace, String name, String user) {
-      gauge =
-          Gauge.builder("keyward.apikey.expiration.timestamp.seconds", this, e -> e.epochSeconds)
-              .description("When each key in force expires (Unix time)")
-              .tags("namespace", namespace, "name", name, "user", user)
-              .register(registry);
-    }
+  /** A label value escaped for the text exposition format. */
+  static String label(String value) {
+    return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
   }
 
   /** Time from an ApiKey's creation to its first key being issued. */
