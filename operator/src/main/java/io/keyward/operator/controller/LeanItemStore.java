@@ -11,18 +11,8 @@ import io.fabric8.kubernetes.client.informers.cache.Cache;
  * API server reads as "keep"). What it keeps shares repeated strings ({@link SharedStrings}).
  */
 public class LeanItemStore<R extends HasMetadata> extends BasicItemStore<R> {
-  private final java.util.function.UnaryOperator<R> reduce;
-
   public LeanItemStore() {
-    this(SharedStrings::share);
-  }
-
-  /**
-   * @param reduce what of an object to keep, for a cache that needs only a few of its fields
-   */
-  public LeanItemStore(java.util.function.UnaryOperator<R> reduce) {
     super(Cache::metaNamespaceKeyFunc);
-    this.reduce = reduce;
   }
 
   @Override
@@ -30,6 +20,6 @@ public class LeanItemStore<R extends HasMetadata> extends BasicItemStore<R> {
     if (obj.getMetadata() != null) {
       obj.getMetadata().setManagedFields(null);
     }
-    return super.put(key, reduce.apply(obj));
+    return super.put(key, SharedStrings.share(obj));
   }
 }
