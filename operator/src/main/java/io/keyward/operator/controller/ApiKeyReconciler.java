@@ -1053,14 +1053,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
     }
     // The slot goes last: a crash before this point leaves the finalizer, and the next run
     // releases it; a slot whose key vanished anyway is reclaimed by the ApiUser reconciler.
-    java.util.Set<String> owners = new java.util.LinkedHashSet<>();
-    if (user != null) {
-      owners.add(user);
-    }
-    if (status.effective != null && status.effective.user != null) {
-      owners.add(status.effective.user);
-    }
-    for (String owner : owners) {
+    for (String owner : ApiKeyStore.owners(key)) {
       for (SlotLedger.Slot released :
           ledger.release(owner, java.util.Set.of(key.getMetadata().getUid())).result()) {
         LOG.info("ApiKey {} released its slot of ApiUser {}", released.id(), owner);

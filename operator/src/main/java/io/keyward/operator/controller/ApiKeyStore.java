@@ -1,7 +1,7 @@
 package io.keyward.operator.controller;
 
 import io.keyward.operator.api.ApiKey;
-import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -68,9 +68,12 @@ public final class ApiKeyStore extends LeanItemStore<ApiKey> {
     return removed;
   }
 
-  /** The users a key belongs to: its spec's, and the one it was issued for. */
+  /**
+   * The users a key belongs to, in this order: its spec's, and the one it was issued for (they
+   * differ after the spec moved the key to another user).
+   */
   static Set<String> owners(ApiKey k) {
-    Set<String> owners = new HashSet<>();
+    Set<String> owners = new LinkedHashSet<>();
     if (k.getSpec() != null && k.getSpec().user != null) {
       owners.add(k.getSpec().user);
     }
