@@ -7,6 +7,7 @@ import io.keyward.operator.domain.SlotLedger;
 import io.keyward.operator.domain.SlotLedger.Slot;
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntSupplier;
 
 /** Claims and releases key slots in ApiUser.status.keyRefs (compare and swap, see the updater). */
 public final class KeyLedger {
@@ -42,8 +43,11 @@ public final class KeyLedger {
    * (see {@link SlotLedger#decide}); decided again on every conflict.
    *
    * @param cached the user as the cache has it
+   * @param atMostWaiting how many of the user's keys, other than this one, hold no slot
+   * @param olderWaiting counts those that wait ahead of this one; asked only when slots are short
    */
-  public SlotLedger.Decision claim(ApiUser cached, Slot slot, int olderWaiting) {
+  public SlotLedger.Decision claim(
+      ApiUser cached, Slot slot, int atMostWaiting, IntSupplier olderWaiting) {
     return updater
         .update(
             cached,
@@ -51,7 +55,7 @@ public final class KeyLedger {
             (user, status) -> {
               List<Slot> ledger = slots(status);
               SlotLedger.Decision d =
-                  SlotLedger.decide(ledger, limit(user), slot.uid(), olderWaiting);
+                  SlotLedger.decide(ledger, limit(user), slot.uid(), atMostWaiting, olderWaiting);
               if (d instanceof SlotLedger.Claim) {
                 status.keyRefs = new java.util.ArrayList<>(refs(SlotLedger.with(ledger, slot)));
                 return UserStatusUpdater.Step.write(d);

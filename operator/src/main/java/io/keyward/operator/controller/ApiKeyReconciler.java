@@ -983,9 +983,22 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
     if (held.stream().anyMatch(s -> s.uid().equals(uid))) {
       return Optional.empty();
     }
-    int older = issued ? 0 : olderWaiting(key, user, held);
+    java.util.Set<String> holders =
+        held.stream().map(SlotLedger.Slot::uid).collect(Collectors.toSet());
+    List<ApiKey> ofUser = issued ? List.of() : keys.byIndex(USER_INDEX, settings.user());
+    int atMost =
+        (int)
+            ofUser.stream()
+                .map(k -> k.getMetadata().getUid())
+                .filter(u -> !u.equals(uid) && !holders.contains(u))
+                .count();
+    int[] older = {-1};
     SlotLedger.Decision d =
-        ledger.claim(user, new SlotLedger.Slot(ns(key), name(key), uid, settings.type()), older);
+        ledger.claim(
+            user,
+            new SlotLedger.Slot(ns(key), name(key), uid, settings.type()),
+            atMost,
+            () -> older[0] >= 0 ? older[0] : (older[0] = olderWaiting(key, user, ofUser, holders)));
     if (d instanceof SlotLedger.Claim) {
       LOG.info("ApiKey {} claimed a slot of ApiUser {}", id(key), settings.user());
     }
@@ -993,15 +1006,14 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   }
 
   /** Keys of the same user, without a slot, that could take one and are older than this one. */
-  private int olderWaiting(ApiKey key, ApiUser user, List<SlotLedger.Slot> held) {
-    java.util.Set<String> holders =
-        held.stream().map(SlotLedger.Slot::uid).collect(Collectors.toSet());
+  private int olderWaiting(
+      ApiKey key, ApiUser user, List<ApiKey> ofUser, java.util.Set<String> holders) {
     List<String> namespaces =
         user.getSpec() == null || user.getSpec().namespaces == null
             ? List.of()
             : user.getSpec().namespaces;
     List<SlotLedger.Candidate> waiting =
-        keys.byIndex(USER_INDEX, user.getMetadata().getName()).stream()
+        ofUser.stream()
             .filter(k -> !k.isMarkedForDeletion())
             .filter(k -> !holders.contains(k.getMetadata().getUid()))
             .filter(k -> namespaces.contains("*") || namespaces.contains(ns(k)))

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.IntSupplier;
 
 /**
  * The per-user key limit as decisions over a ledger of slots. The ledger itself lives in the
@@ -88,6 +89,21 @@ public final class SlotLedger {
       return new Claim();
     }
     return new Wait(List.copyOf(ledger), limit, olderWaiting);
+  }
+
+  /**
+   * As {@link #decide(List, int, String, int)}, with the keys ahead counted only when it matters:
+   * when more slots are free than {@code atMostWaiting} (keys without a slot, older or not), none
+   * can be ahead, and {@code olderWaiting} is not asked. Counting them validates every waiting key
+   * of the user, and with many keys per user that made each claim cost as much as the user's keys.
+   */
+  public static Decision decide(
+      List<Slot> ledger, int limit, String uid, int atMostWaiting, IntSupplier olderWaiting) {
+    if (limit - ledger.size() > atMostWaiting
+        || ledger.stream().anyMatch(s -> s.uid().equals(uid))) {
+      return decide(ledger, limit, uid, 0);
+    }
+    return decide(ledger, limit, uid, olderWaiting.getAsInt());
   }
 
   /** How many of {@code waiting} (keys without a slot) come before {@code me}. */

@@ -53,6 +53,31 @@ class SlotLedgerTest {
   }
 
   @Test
+  void keysAheadAreCountedOnlyWhenFreeSlotsCouldRunShort() {
+    int[] asked = {0};
+    java.util.function.IntSupplier twoAhead =
+        () -> {
+          asked[0]++;
+          return 2;
+        };
+    // 3 free, at most 2 keys without a slot: nobody can be ahead, so nobody is counted.
+    assertThat(SlotLedger.decide(ledger(2), 5, "new", 2, twoAhead))
+        .isInstanceOf(SlotLedger.Claim.class);
+    assertThat(asked[0]).isZero();
+    // A holder is told so without counting.
+    assertThat(SlotLedger.decide(ledger(5), 5, "uid-1", 9, twoAhead))
+        .isInstanceOf(SlotLedger.Holds.class);
+    assertThat(asked[0]).isZero();
+    // 2 free and up to 3 without a slot: counted, and the decision is the exact one.
+    SlotLedger.Decision behind = SlotLedger.decide(ledger(3), 5, "new", 3, twoAhead);
+    assertThat(asked[0]).isEqualTo(1);
+    assertThat(behind).isEqualTo(SlotLedger.decide(ledger(3), 5, "new", 2));
+    assertThat(SlotLedger.decide(ledger(2), 5, "new", 3, twoAhead))
+        .isInstanceOf(SlotLedger.Claim.class);
+    assertThat(asked[0]).isEqualTo(2);
+  }
+
+  @Test
   void longHolderListsAreAbbreviated() {
     String message = new SlotLedger.Wait(ledger(14), 14, 0).message("bob");
     assertThat(message).contains("ns/k9", "and 4 more").doesNotContain("ns/k10");
