@@ -15,6 +15,7 @@ import io.keyward.operator.config.KeywardConfig;
 import io.keyward.operator.controller.ApiKeyReconciler;
 import io.keyward.operator.controller.ApiKeyStore;
 import io.keyward.operator.controller.ApiUserReconciler;
+import io.keyward.operator.controller.ApiUserStore;
 import io.keyward.operator.domain.ApiKeyRules;
 import io.keyward.operator.domain.KeyGenerator;
 import io.keyward.operator.events.EventRecorder;
@@ -177,6 +178,7 @@ public final class KeywardOperator {
         new CodeVerifier(client, updater, totp, clock, config.operatorNamespace(), metrics);
     // One cache of the keys, the ApiKey controller's, serves the ApiUser controller too.
     ApiKeyStore keyStore = new ApiKeyStore();
+    ApiUserStore userStore = new ApiUserStore();
     ApiKeyReconciler keys =
         new ApiKeyReconciler(
             client,
@@ -190,7 +192,8 @@ public final class KeywardOperator {
             verifier,
             metrics,
             config.maxKeyLifetime(),
-            keyStore);
+            keyStore,
+            userStore);
     operator.register(
         keys,
         c -> {
@@ -211,7 +214,9 @@ public final class KeywardOperator {
             updater,
             verifier,
             totp,
-            keyStore));
+            keyStore,
+            userStore),
+        c -> c.withItemStore(userStore));
     operator.start();
     return operator;
   }

@@ -47,7 +47,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,6 +81,9 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   private static final Logger LOG = LoggerFactory.getLogger(ApiKeyReconciler.class);
   private static final int ATTEMPTS = 5;
 
+  /** How soon a key is looked at again while the ApiUser cache has not listed the users yet. */
+  private static final Duration USERS_NOT_LISTED_RECHECK = Duration.ofMillis(500);
+
   /** A Secret name taken by something else is re-checked at this pace (its owner may fix it). */
   private static final Duration CONFLICT_RECHECK = Duration.ofMinutes(1);
 
@@ -101,7 +103,8 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   private final ApiKeyStore store;
   private IndexedResourceCache<ApiKey> keys;
   private InformerEventSource<Secret, ApiKey> secrets;
-  private InformerEventSource<ApiUser, ApiKey> users;
+  private final ApiUserStore users;
+  private SimpleInboundEventSource<ApiKey> userChanges;
   private KeyIssuer issuer;
 
   /** Builds the issuer once the Secret informer exists (it feeds the informer's cache). */
@@ -121,9 +124,11 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
       CodeVerifier verifier,
       KeywardMetrics metrics,
       Duration maxKeyLifetime,
-      ApiKeyStore store) {
+      ApiKeyStore store,
+      ApiUserStore users) {
     this.client = client;
     this.store = store;
+    this.users = users;
     this.rules = rules;
     this.clock = clock;
     this.statusWriter = statusWriter;
@@ -169,35 +174,21 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(ApiKey.class))
                 .build(),
             context);
-    users =
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(ApiUser.class, ApiKey.class)
-                .withName("users")
-                .withItemStore(new LeanItemStore<>())
-                .withWatchAllNamespaces()
-                // A key's user is its spec's: with this mapper JOSDK keeps no index built from
-                // the one below, which then runs once per event (it is stateful: UserWakes).
-                .withPrimaryToSecondaryMapper(
-                    (ApiKey k) ->
-                        k.getSpec() == null || k.getSpec().user == null
-                            ? Set.of()
-                            : Set.of(new ResourceID(k.getSpec().user)))
-                .withSecondaryToPrimaryMapper(
-                    u -> {
-                      String name = u.getMetadata().getName();
-                      List<ApiKey> ofUser = context.getPrimaryCache().byIndex(USER_INDEX, name);
-                      // A deleted user is gone from the cache when its delete event is mapped.
-                      if (users.get(new ResourceID(name)).isEmpty()) {
-                        wakes.forget(name);
-                      } else {
-                        ofUser = wakes.wake(u, ofUser);
-                      }
-                      return ofUser.stream()
-                          .map(ResourceID::fromResource)
-                          .collect(Collectors.toSet());
-                    })
-                .build(),
-            context);
+    // Users come from the ApiUser controller's cache (ApiUserStore): a change to a user wakes the
+    // keys it concerns (UserWakes), once the user cache is listed and this controller runs.
+    userChanges = new SimpleInboundEventSource<>("apiuser-changes");
+    users.onChange(
+        (before, after) -> {
+          String name = (after != null ? after : before).getMetadata().getName();
+          boolean live = users.synced() && userChanges.isRunning();
+          List<ApiKey> ofUser = live ? keys.byIndex(USER_INDEX, name) : List.of();
+          if (after == null) {
+            wakes.forget(name);
+          } else {
+            ofUser = wakes.wake(after, ofUser);
+          }
+          ofUser.forEach(k -> userChanges.propagateEvent(ResourceID.fromResource(k)));
+        });
     issuer =
         issuerFactory.create(
             (written, before) -> {
@@ -208,21 +199,15 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
                     ResourceID.fromResource(written), written, before);
               }
             });
-    // JOSDK starts a controller's own informer, and waits for its first list, before any other
-    // event source of the controller: when this one starts, the store holds every key.
-    SimpleInboundEventSource<ApiKey> synced =
-        new SimpleInboundEventSource<>("apikeys-listed") {
-          @Override
-          public void start() {
-            super.start();
-            store.markSynced();
-          }
-        };
-    return List.of(secrets, users, synced);
+    return List.of(secrets, userChanges, store.listedSignal("apikeys-listed"));
   }
 
   @Override
   public UpdateControl<ApiKey> reconcile(ApiKey key, Context<ApiKey> context) {
+    if (!users.synced()) {
+      // Every decision reads the key's user: a user missing from an unlisted cache may exist.
+      return UpdateControl.<ApiKey>noUpdate().rescheduleAfter(USERS_NOT_LISTED_RECHECK);
+    }
     ApiKey current = key;
     CodeAttempt attempt = new CodeAttempt();
     for (int n = 1; ; n++) {
@@ -335,7 +320,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
     }
     KeySettings settings = validation.settings();
 
-    ApiUser user = users.get(new ResourceID(settings.user())).orElse(null);
+    ApiUser user = users.find(settings.user()).orElse(null);
     AccountCheck.Account account = account(settings.user(), user);
     Optional<AccountCheck.Block> block = AccountCheck.check(account, ns(key), issued);
     if (block.isPresent()) {
@@ -720,7 +705,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
       }
     }
     String user = owner(key, status);
-    ApiUser u = user == null ? null : users.get(new ResourceID(user)).orElse(null);
+    ApiUser u = user == null ? null : users.find(user).orElse(null);
     String uid = key.getMetadata().getUid();
     if (u != null && KeyLedger.slots(u).stream().anyMatch(s -> s.uid().equals(uid))) {
       ledger.release(user, java.util.Set.of(uid));
@@ -1038,6 +1023,9 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
 
   @Override
   public DeleteControl cleanup(ApiKey key, Context<ApiKey> context) {
+    if (!users.synced()) {
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(USERS_NOT_LISTED_RECHECK);
+    }
     ApiKeyStatus status = key.getStatus() == null ? new ApiKeyStatus() : key.getStatus();
     String secretName =
         status.secretName != null

@@ -17,26 +17,12 @@ import java.util.function.Consumer;
  * finalizer was taken off by hand), that started being deleted, or whose user changed. Additions
  * and other updates are not told: they free no slot.
  */
-public final class ApiKeyStore extends LeanItemStore<ApiKey> {
+public final class ApiKeyStore extends SharedItemStore<ApiKey> {
   private volatile Consumer<Set<String>> listener = users -> {};
-  private volatile boolean synced;
 
   /** Whom to tell; the listener runs on the informer's thread and must not block. */
   public void onUsersChanged(Consumer<Set<String>> listener) {
     this.listener = Objects.requireNonNull(listener);
-  }
-
-  /**
-   * Whether the informer has listed the keys once. Until then a key missing here may still exist,
-   * and the ApiUser controller waits rather than ask the API server about every slot.
-   */
-  public boolean synced() {
-    return synced;
-  }
-
-  /** Called once the informer has listed the keys (see ApiKeyReconciler's sync signal). */
-  void markSynced() {
-    synced = true;
   }
 
   /** The cached key of that name, if any. */

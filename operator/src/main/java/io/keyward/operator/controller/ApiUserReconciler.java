@@ -77,6 +77,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
   private final Totp totp;
   private InformerEventSource<Secret, ApiUser> enrolments;
   private final ApiKeyStore keys;
+  private final ApiUserStore users;
   private SimpleInboundEventSource<ApiUser> keyChanges;
 
   public ApiUserReconciler(
@@ -90,9 +91,11 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
       UserStatusUpdater updater,
       CodeVerifier verifier,
       Totp totp,
-      ApiKeyStore keys) {
+      ApiKeyStore keys,
+      ApiUserStore users) {
     this.client = client;
     this.keys = keys;
+    this.users = users;
     this.config = config;
     this.clock = clock;
     this.statusWriter = statusWriter;
@@ -126,7 +129,8 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     // The ApiKey controller's cache tells when a key leaves a user (ApiKeyStore).
     keyChanges = new SimpleInboundEventSource<>("apikey-changes");
     keys.onUsersChanged(users -> users.forEach(u -> keyChanges.propagateEvent(new ResourceID(u))));
-    return List.of(enrolments, keyChanges);
+    // The ApiKey controller reads users from this controller's cache once it is listed.
+    return List.of(enrolments, keyChanges, users.listedSignal("apiusers-listed"));
   }
 
   /**
