@@ -47,6 +47,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -172,6 +173,10 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
                 .withLabelSelector(
                     CredentialSecret.MANAGED_BY + "=" + CredentialSecret.MANAGED_BY_VALUE)
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(ApiKey.class))
+                // Without this mapper JOSDK keeps an index from each key to its Secrets (a set
+                // per key), which nothing here reads: the reconciler looks its Secret up by name.
+                .withPrimaryToSecondaryMapper(
+                    (ApiKey k) -> Set.of(new ResourceID(secretName(k), ns(k))))
                 .build(),
             context);
     // Users come from the ApiUser controller's cache (ApiUserStore): a change to a user wakes the
@@ -1021,19 +1026,21 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
         k.getMetadata().getUid(), ns(k), name(k), created == null ? null : Instant.parse(created));
   }
 
+  /** The key's Secret: the one it was issued into, else the one its spec names. */
+  private static String secretName(ApiKey key) {
+    if (key.getStatus() != null && key.getStatus().secretName != null) {
+      return key.getStatus().secretName;
+    }
+    return Optional.ofNullable(key.getSpec())
+        .map(s -> s.secretTemplate)
+        .map(t -> t.name)
+        .orElse(name(key) + "-credentials");
+  }
+
   @Override
   public DeleteControl cleanup(ApiKey key, Context<ApiKey> context) {
-    if (!users.synced()) {
-      return DeleteControl.noFinalizerRemoval().rescheduleAfter(USERS_NOT_LISTED_RECHECK);
-    }
     ApiKeyStatus status = key.getStatus() == null ? new ApiKeyStatus() : key.getStatus();
-    String secretName =
-        status.secretName != null
-            ? status.secretName
-            : Optional.ofNullable(key.getSpec())
-                .map(s -> s.secretTemplate)
-                .map(t -> t.name)
-                .orElse(name(key) + "-credentials");
+    String secretName = secretName(key);
     Secret secret = client.secrets().inNamespace(ns(key)).withName(secretName).get();
     boolean deleted = false;
     if (secret != null && CredentialSecret.controlledBy(secret, key)) {

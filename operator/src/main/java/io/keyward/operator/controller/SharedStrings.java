@@ -1,6 +1,7 @@
 package io.keyward.operator.controller;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -13,6 +14,8 @@ import io.keyward.operator.status.Conditions;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -75,10 +78,23 @@ final class SharedStrings {
     }
   }
 
+  /**
+   * An empty map of unknown fields, shared. Every fabric8 object carries its own, nearly always
+   * empty; only the JSON parser adds to it, and a cached object is never parsed into.
+   */
+  private static <T extends KubernetesResource> void noUnknownFields(
+      T obj, Function<T, Map<String, Object>> get, BiConsumer<T, Map<String, Object>> set) {
+    Map<String, Object> unknown = get.apply(obj);
+    if (unknown != null && unknown.isEmpty()) {
+      set.accept(obj, Map.of());
+    }
+  }
+
   private static void metadata(ObjectMeta m) {
     if (m == null) {
       return;
     }
+    noUnknownFields(m, ObjectMeta::getAdditionalProperties, ObjectMeta::setAdditionalProperties);
     m.setNamespace(of(m.getNamespace()));
     m.setCreationTimestamp(of(m.getCreationTimestamp()));
     m.setDeletionTimestamp(of(m.getDeletionTimestamp()));
@@ -88,6 +104,8 @@ final class SharedStrings {
       for (OwnerReference ref : m.getOwnerReferences()) {
         ref.setApiVersion(of(ref.getApiVersion()));
         ref.setKind(of(ref.getKind()));
+        noUnknownFields(
+            ref, OwnerReference::getAdditionalProperties, OwnerReference::setAdditionalProperties);
       }
     }
   }
@@ -138,6 +156,7 @@ final class SharedStrings {
 
   private static void secret(Secret secret) {
     metadata(secret.getMetadata());
+    noUnknownFields(secret, Secret::getAdditionalProperties, Secret::setAdditionalProperties);
     secret.setType(of(secret.getType()));
     if (secret.getMetadata() != null) {
       values(secret.getMetadata().getAnnotations(), SHARED_ANNOTATIONS::contains);

@@ -94,4 +94,25 @@ class LeanItemStoreTest {
         .isEqualTo(y.getData().get("secretKey"))
         .isNotSameAs(y.getData().get("secretKey"));
   }
+
+  @Test
+  void emptyUnknownFieldMapsAreSharedAndUnknownFieldsAreKept() {
+    LeanItemStore<Secret> store = new LeanItemStore<>();
+    store.put("bots/a", secret("a"));
+    store.put("bots/b", secret("b"));
+    Secret x = store.get("bots/a");
+    Secret y = store.get("bots/b");
+    assertThat(x.getAdditionalProperties()).isEmpty();
+    assertThat(x.getAdditionalProperties()).isSameAs(y.getAdditionalProperties());
+    assertThat(x.getMetadata().getAdditionalProperties())
+        .isSameAs(y.getMetadata().getOwnerReferences().get(0).getAdditionalProperties());
+    // A field this client does not know (a newer server's) stays in the cached object.
+    Secret newer =
+        Serialization.unmarshal(
+            SECRET.formatted("c").replace("\"type\":", "\"future\":\"f\",\"type\":"), Secret.class);
+    store.put("bots/c", newer);
+    assertThat(store.get("bots/c").getAdditionalProperties()).containsEntry("future", "f");
+    // What the cache hands out still writes as it was read.
+    assertThat(Serialization.asJson(x)).doesNotContain("additionalProperties");
+  }
 }
