@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeySpec;
 import io.keyward.operator.api.ApiKeyStatus;
+import io.keyward.operator.api.ApiUser;
+import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.api.Condition;
 import io.keyward.operator.issuance.CredentialSecret;
 import io.keyward.operator.status.Conditions;
@@ -24,9 +26,12 @@ import java.util.function.Predicate;
  * Each object arrives from its own JSON parse with its own copy of every value, and at 10,000 keys
  * the informer caches held about a million strings, most of them repeats.
  *
- * <p>Values unique to one object (names, uids, resourceVersions, access keys, fingerprints,
- * messages that name a key) are left alone: sharing them saves nothing. Secret material is never
- * touched: only the public data entries of a credential Secret are shared.
+ * <p>A key's own identifiers are shared too, because three caches hold each of them: its name and
+ * uid (the ApiKey, its Secret's owner reference, its user's slot ledger), its access key,
+ * fingerprint and Secret name (the ApiKey's status and the Secret). Values only one cached object
+ * holds (resourceVersions, notes, messages that name a key) are left alone: sharing them saves
+ * nothing. Secret material is never touched: only the public data entries of a credential Secret
+ * are shared.
  */
 final class SharedStrings {
   /** The credential Secret's data entries that are public and repeat across Secrets. */
@@ -38,7 +43,9 @@ final class SharedStrings {
           CredentialSecret.ANN_ISSUED_AT,
           CredentialSecret.ANN_EXPIRES_AT,
           CredentialSecret.ANN_PREVIOUS_VALID_UNTIL,
-          CredentialSecret.ANN_DATA_KEYS);
+          CredentialSecret.ANN_DATA_KEYS,
+          CredentialSecret.ANN_ACCESS_KEY,
+          CredentialSecret.ANN_FINGERPRINT);
 
   private SharedStrings() {}
 
@@ -48,6 +55,8 @@ final class SharedStrings {
       apiKey(key);
     } else if (obj instanceof Secret secret) {
       secret(secret);
+    } else if (obj instanceof ApiUser user) {
+      apiUser(user);
     } else {
       metadata(obj.getMetadata());
     }
@@ -95,6 +104,8 @@ final class SharedStrings {
       return;
     }
     noUnknownFields(m, ObjectMeta::getAdditionalProperties, ObjectMeta::setAdditionalProperties);
+    m.setName(of(m.getName()));
+    m.setUid(of(m.getUid()));
     m.setNamespace(of(m.getNamespace()));
     m.setCreationTimestamp(of(m.getCreationTimestamp()));
     m.setDeletionTimestamp(of(m.getDeletionTimestamp()));
@@ -104,6 +115,8 @@ final class SharedStrings {
       for (OwnerReference ref : m.getOwnerReferences()) {
         ref.setApiVersion(of(ref.getApiVersion()));
         ref.setKind(of(ref.getKind()));
+        ref.setName(of(ref.getName()));
+        ref.setUid(of(ref.getUid()));
         noUnknownFields(
             ref, OwnerReference::getAdditionalProperties, OwnerReference::setAdditionalProperties);
       }
@@ -129,6 +142,9 @@ final class SharedStrings {
     ApiKeyStatus status = key.getStatus();
     if (status != null) {
       status.phase = of(status.phase);
+      status.accessKey = of(status.accessKey);
+      status.secretFingerprint = of(status.secretFingerprint);
+      status.secretName = of(status.secretName);
       status.algorithm = of(status.algorithm);
       status.issuedAt = of(status.issuedAt);
       status.expiresAt = of(status.expiresAt);
@@ -154,10 +170,25 @@ final class SharedStrings {
     }
   }
 
+  private static void apiUser(ApiUser user) {
+    metadata(user.getMetadata());
+    ApiUserStatus status = user.getStatus();
+    if (status != null && status.keyRefs != null) {
+      for (ApiUserStatus.KeyRef r : status.keyRefs) {
+        r.namespace = of(r.namespace);
+        r.name = of(r.name);
+        r.uid = of(r.uid);
+        r.type = of(r.type);
+      }
+    }
+  }
+
   private static void secret(Secret secret) {
     metadata(secret.getMetadata());
     noUnknownFields(secret, Secret::getAdditionalProperties, Secret::setAdditionalProperties);
     secret.setType(of(secret.getType()));
+    secret.setApiVersion(of(secret.getApiVersion()));
+    secret.setKind(of(secret.getKind()));
     if (secret.getMetadata() != null) {
       values(secret.getMetadata().getAnnotations(), SHARED_ANNOTATIONS::contains);
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.api.ApiUser;
 import org.junit.jupiter.api.Test;
 
 /** What the informer caches keep of an object, and which of its strings they share. */
@@ -93,6 +94,40 @@ class LeanItemStoreTest {
     assertThat(x.getData().get("secretKey"))
         .isEqualTo(y.getData().get("secretKey"))
         .isNotSameAs(y.getData().get("secretKey"));
+  }
+
+  @Test
+  void aKeyAndItsSecretShareTheKeysIdentifiers() {
+    ApiKey k = key("a", "1");
+    k.getStatus().secretName = "a-credentials";
+    LeanItemStore<ApiKey> keys = new LeanItemStore<>();
+    LeanItemStore<Secret> secrets = new LeanItemStore<>();
+    keys.put("bots/a", k);
+    secrets.put("bots/a-credentials", secret("a"));
+    ApiKey x = keys.get("bots/a");
+    Secret s = secrets.get("bots/a-credentials");
+    var owner = s.getMetadata().getOwnerReferences().get(0);
+    assertThat(owner.getName()).isSameAs(x.getMetadata().getName());
+    assertThat(owner.getUid()).isSameAs(x.getMetadata().getUid());
+    assertThat(s.getMetadata().getName()).isSameAs(x.getStatus().secretName);
+    assertThat(s.getMetadata().getAnnotations().get("keyward.io/access-key"))
+        .isSameAs(x.getStatus().accessKey);
+    assertThat(s.getMetadata().getAnnotations().get("keyward.io/fingerprint"))
+        .isSameAs(x.getStatus().secretFingerprint);
+    // The user's ledger names the key by the same strings.
+    ApiUser u =
+        Serialization.unmarshal(
+            """
+            {"apiVersion":"keyward.io/v1alpha1","kind":"ApiUser","metadata":{"name":"alice"},
+             "status":{"keyRefs":[{"namespace":"bots","name":"a","uid":"uid-a","type":"spot"}]}}
+            """,
+            ApiUser.class);
+    LeanItemStore<ApiUser> users = new LeanItemStore<>();
+    users.put("alice", u);
+    var ref = users.get("alice").getStatus().keyRefs.get(0);
+    assertThat(ref.name).isSameAs(x.getMetadata().getName());
+    assertThat(ref.uid).isSameAs(x.getMetadata().getUid());
+    assertThat(ref.namespace).isSameAs(x.getMetadata().getNamespace());
   }
 
   @Test
