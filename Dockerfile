@@ -24,6 +24,7 @@ COPY --from=build /src/operator/target/keyward-operator.jar /app/keyward-operato
 # A numeric user, so runAsNonRoot can verify it without a passwd entry.
 USER 65532:65532
 EXPOSE 8080
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp" \
+# JVM options as the chart's javaOptions (values.yaml says why).
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=50 -XX:-TieredCompilation -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp" \
     MALLOC_ARENA_MAX=2
 ENTRYPOINT ["java", "-jar", "/app/keyward-operator.jar"]
