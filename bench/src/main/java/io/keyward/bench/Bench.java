@@ -206,6 +206,9 @@ public final class Bench {
           }
           results.add(bulk(op, n, ceiling));
         }
+        if (opts.ceiling()) {
+          results.add(steadyCeiling(op));
+        }
         results.add(steady(op));
         results.add(idle(op));
         if (opts.ceiling()) {
@@ -255,40 +258,78 @@ public final class Bench {
 
   private Result ceiling(OperatorProcess op, String ns, int n) throws Exception {
     namespace(ns);
-    KeyGenerator generator = new KeyGenerator();
-    Map<String, Object> userLocks = new ConcurrentHashMap<>();
+    PlainIssuer issuer = new PlainIssuer(ns);
     double cpu0 = op.cpuSeconds();
     long start = System.nanoTime();
     long[] latencies = new long[n];
-    runAll(
-        n,
-        i -> {
-          long t0 = System.nanoTime();
-          String user = "c" + String.format("%03d", i % opts.users());
-          CeilingKey key = client.resource(ceilingKey(ns, "k" + i, user)).create();
-          key =
-              client
-                  .resource(key)
-                  .patch(
-                      PatchContext.of(PatchType.JSON),
-                      "[{\"op\":\"add\",\"path\":\"/metadata/finalizers\","
-                          + "\"value\":[\"keyward.io/revoke\"]}]");
-          synchronized (userLocks.computeIfAbsent(user, u -> new Object())) {
-            claim(user, key);
-          }
-          KeyMaterial m = generator.generate(KeyAlgorithm.HMAC_SHA256);
-          // A first issuance records no pending key: the Secret, then the key in status.
-          client.resource(secret(ns, key, m)).create();
-          ApiKeyStatus st = new ApiKeyStatus();
-          st.accessKey = m.accessKey();
-          st.secretFingerprint = m.fingerprint();
-          st.phase = "Active";
-          key.setStatus(st);
-          client.resource(key).updateStatus();
-          event(ns, key, "Issued", "access key " + m.accessKey() + " written");
-          latencies[i] = System.nanoTime() - t0;
-        });
+    runAll(n, i -> latencies[i] = issuer.issue(i));
     return plainClient("ceiling (plain client)", n, start, 1.0, latencies, op, cpu0);
+  }
+
+  /**
+   * The steady state's ceiling: the same writes as {@link #ceiling(OperatorProcess, int)}, arriving
+   * at the steady state's rate. What a client with nothing to decide gets from this API server at
+   * that rate: the operator's steady-state latency cannot be lower.
+   */
+  private Result steadyCeiling(OperatorProcess op) throws Exception {
+    String ns = "ceiling-steady";
+    namespace(ns);
+    PlainIssuer issuer = new PlainIssuer(ns);
+    int n = opts.rate() * opts.rateSeconds();
+    double cpu0 = op.cpuSeconds();
+    long start = System.nanoTime();
+    long[] latencies = new long[n];
+    atRate(n, i -> latencies[i] = issuer.issue(i));
+    Result r =
+        plainClient(
+            "ceiling: steady " + opts.rate() + " keys/s (plain client)",
+            n,
+            start,
+            Double.NaN,
+            latencies,
+            op,
+            cpu0);
+    System.out.println(line(r));
+    return r;
+  }
+
+  /** A plain client's issuance: one key's writes, as the operator makes them. */
+  private final class PlainIssuer {
+    private final String ns;
+    private final KeyGenerator generator = new KeyGenerator();
+    private final Map<String, Object> userLocks = new ConcurrentHashMap<>();
+
+    PlainIssuer(String ns) {
+      this.ns = ns;
+    }
+
+    /** Issues key {@code i}; returns how long its writes took, in nanoseconds. */
+    long issue(int i) {
+      long t0 = System.nanoTime();
+      String user = "c" + String.format("%03d", i % opts.users());
+      CeilingKey key = client.resource(ceilingKey(ns, "k" + i, user)).create();
+      key =
+          client
+              .resource(key)
+              .patch(
+                  PatchContext.of(PatchType.JSON),
+                  "[{\"op\":\"add\",\"path\":\"/metadata/finalizers\","
+                      + "\"value\":[\"keyward.io/revoke\"]}]");
+      synchronized (userLocks.computeIfAbsent(user, u -> new Object())) {
+        claim(user, key);
+      }
+      KeyMaterial m = generator.generate(KeyAlgorithm.HMAC_SHA256);
+      // A first issuance records no pending key: the Secret, then the key in status.
+      client.resource(secret(ns, key, m)).create();
+      ApiKeyStatus st = new ApiKeyStatus();
+      st.accessKey = m.accessKey();
+      st.secretFingerprint = m.fingerprint();
+      st.phase = "Active";
+      key.setStatus(st);
+      client.resource(key).updateStatus();
+      event(ns, key, "Issued", "access key " + m.accessKey() + " written");
+      return System.nanoTime() - t0;
+    }
   }
 
   /**
@@ -483,36 +524,7 @@ public final class Bench {
     String ns = "steady";
     namespace(ns);
     int n = opts.rate() * opts.rateSeconds();
-    Measured m =
-        measure(
-            op,
-            ns,
-            n,
-            () -> {
-              ScheduledExecutorService tick = Executors.newSingleThreadScheduledExecutor();
-              ExecutorService pool = Executors.newFixedThreadPool(opts.threads());
-              AtomicLong next = new AtomicLong();
-              long periodNanos = 1_000_000_000L / opts.rate();
-              List<Future<?>> submitted = java.util.Collections.synchronizedList(new ArrayList<>());
-              tick.scheduleAtFixedRate(
-                  () -> {
-                    long i = next.getAndIncrement();
-                    if (i < n) {
-                      submitted.add(pool.submit(() -> create(ns, (int) i)));
-                    }
-                  },
-                  0,
-                  periodNanos,
-                  TimeUnit.NANOSECONDS);
-              while (next.get() < n) {
-                Thread.sleep(50);
-              }
-              tick.shutdownNow();
-              for (Future<?> f : List.copyOf(submitted)) {
-                f.get();
-              }
-              pool.shutdown();
-            });
+    Measured m = measure(op, ns, n, () -> atRate(n, i -> create(ns, i)));
     Result r =
         new Result(
             "steady " + opts.rate() + " keys/s for " + opts.rateSeconds() + " s",
@@ -790,6 +802,45 @@ public final class Bench {
 
   private interface Task {
     void run(int i) throws Exception;
+  }
+
+  /**
+   * Runs task 0 to n-1, one started every 1/rate seconds (on the harness's threads, so a slow
+   * server delays completions, not arrivals), and waits for all of them.
+   */
+  private void atRate(int n, Task task) throws Exception {
+    ScheduledExecutorService tick = Executors.newSingleThreadScheduledExecutor();
+    ExecutorService pool = Executors.newFixedThreadPool(opts.threads());
+    AtomicLong next = new AtomicLong();
+    long periodNanos = 1_000_000_000L / opts.rate();
+    List<Future<?>> submitted = java.util.Collections.synchronizedList(new ArrayList<>());
+    tick.scheduleAtFixedRate(
+        () -> {
+          long i = next.getAndIncrement();
+          if (i < n) {
+            submitted.add(
+                pool.submit(
+                    () -> {
+                      task.run((int) i);
+                      return null;
+                    }));
+          }
+        },
+        0,
+        periodNanos,
+        TimeUnit.NANOSECONDS);
+    try {
+      while (next.get() < n) {
+        Thread.sleep(50);
+      }
+      tick.shutdownNow();
+      for (Future<?> f : List.copyOf(submitted)) {
+        f.get();
+      }
+    } finally {
+      tick.shutdownNow();
+      pool.shutdown();
+    }
   }
 
   private void runAll(int n, Task task) throws Exception {
