@@ -1,6 +1,7 @@
 package io.keyward.operator;
 
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -37,6 +38,22 @@ public final class KeywardOperator {
   private KeywardOperator() {}
 
   /** {@code java -jar keyward-operator.jar}: finds the cluster the standard way and runs. */
+  /** How many requests the client runs at once: one per reconcile thread, and the watches. */
+  static final int REQUESTS_IN_FLIGHT = 128;
+
+  /**
+   * The client configuration with room for the operator's concurrency. The OkHttp client queues
+   * requests beyond fabric8's defaults (64 in all, 5 per host): with 50 reconcile threads that
+   * queue, not the API server, would set the pace. Higher values set by the user are kept.
+   */
+  public static Config requestsInFlight(Config config) {
+    config.setMaxConcurrentRequests(
+        Math.max(config.getMaxConcurrentRequests(), REQUESTS_IN_FLIGHT));
+    config.setMaxConcurrentRequestsPerHost(
+        Math.max(config.getMaxConcurrentRequestsPerHost(), REQUESTS_IN_FLIGHT));
+    return config;
+  }
+
   public static void main(String[] args) {
     KeywardConfig config;
     try {
@@ -47,7 +64,10 @@ public final class KeywardOperator {
       return;
     }
     // In-cluster service account, else KUBECONFIG, else ~/.kube/config.
-    KubernetesClient client = new KubernetesClientBuilder().build();
+    KubernetesClient client =
+        new KubernetesClientBuilder()
+            .withConfig(requestsInFlight(Config.autoConfigure(null)))
+            .build();
     KeywardMetrics metrics = new KeywardMetrics();
     // Probes answer from the start: live while starting, ready once the watches have synced.
     java.util.concurrent.atomic.AtomicReference<Operator> running =

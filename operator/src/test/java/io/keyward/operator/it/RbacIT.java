@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.keyward.operator.KeywardOperator;
 import io.keyward.operator.accounts.CodeVerifier;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeySpec;
@@ -135,7 +136,7 @@ class RbacIT {
             .withOauthToken(token)
             .build();
     return new KubernetesClientBuilder()
-        .withConfig(config)
+        .withConfig(KeywardOperator.requestsInFlight(config))
         .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("rbac-audit", AUDIT))
         .build();
   }

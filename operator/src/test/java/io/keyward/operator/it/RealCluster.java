@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.keyward.kubelocal.LocalKubeApiServer;
 import io.keyward.operator.CrdFiles;
+import io.keyward.operator.KeywardOperator;
 import io.keyward.operator.issuance.CredentialSecret;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -100,7 +101,9 @@ public final class RealCluster implements BeforeAllCallback {
   /** A new client with admin rights on the suite's server. */
   public static KubernetesClient newClient() throws IOException {
     String kubeconfig = Files.readString(server.kubeconfig(), StandardCharsets.UTF_8);
-    return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfig)).build();
+    return new KubernetesClientBuilder()
+        .withConfig(KeywardOperator.requestsInFlight(Config.fromKubeconfig(kubeconfig)))
+        .build();
   }
 
   /** The suite's admin client. */
