@@ -37,7 +37,6 @@ public final class KeywardOperator {
 
   private KeywardOperator() {}
 
-  /** {@code java -jar keyward-operator.jar}: finds the cluster the standard way and runs. */
   /** How many requests the client runs at once: one per reconcile thread, and the watches. */
   static final int REQUESTS_IN_FLIGHT = 128;
 
@@ -54,6 +53,7 @@ public final class KeywardOperator {
     return config;
   }
 
+  /** {@code java -jar keyward-operator.jar}: finds the cluster the standard way and runs. */
   public static void main(String[] args) {
     KeywardConfig config;
     try {
@@ -196,7 +196,8 @@ public final class KeywardOperator {
     Totp totp = new Totp();
     CodeVerifier verifier =
         new CodeVerifier(client, updater, totp, clock, config.operatorNamespace(), metrics);
-    // One cache of the keys, the ApiKey controller's, serves the ApiUser controller too.
+    // One cache per kind, shared: the ApiKey controller's keys serve the ApiUser controller, and
+    // the ApiUser controller's users serve the ApiKey controller.
     ApiKeyStore keyStore = new ApiKeyStore();
     ApiUserStore userStore = new ApiUserStore();
     ApiKeyReconciler keys =

@@ -102,9 +102,9 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   private final WorkloadRestarter restarter;
   private final UserWakes wakes = new UserWakes();
   private final ApiKeyStore store;
+  private final ApiUserStore users;
   private IndexedResourceCache<ApiKey> keys;
   private InformerEventSource<Secret, ApiKey> secrets;
-  private final ApiUserStore users;
   private SimpleInboundEventSource<ApiKey> userChanges;
   private KeyIssuer issuer;
 
@@ -969,12 +969,11 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   private Optional<SlotLedger.Wait> claimSlot(
       ApiKey key, ApiUser user, KeySettings settings, boolean issued) {
     String uid = key.getMetadata().getUid();
-    List<SlotLedger.Slot> held = KeyLedger.slots(user);
-    if (held.stream().anyMatch(s -> s.uid().equals(uid))) {
+    java.util.Set<String> holders =
+        KeyLedger.slots(user).stream().map(SlotLedger.Slot::uid).collect(Collectors.toSet());
+    if (holders.contains(uid)) {
       return Optional.empty();
     }
-    java.util.Set<String> holders =
-        held.stream().map(SlotLedger.Slot::uid).collect(Collectors.toSet());
     List<ApiKey> ofUser = issued ? List.of() : keys.byIndex(USER_INDEX, settings.user());
     int atMost =
         (int)

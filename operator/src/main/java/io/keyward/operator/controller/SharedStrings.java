@@ -37,7 +37,10 @@ final class SharedStrings {
   /** The credential Secret's data entries that are public and repeat across Secrets. */
   private static final Set<String> PUBLIC_DATA = Set.of("algorithm", "expiresAt");
 
-  /** The credential Secret's annotations whose values repeat (times, data key names). */
+  /**
+   * The credential Secret's annotations whose values repeat: across Secrets (times, data key
+   * names), or in the key's status (access key, fingerprint).
+   */
   private static final Set<String> SHARED_ANNOTATIONS =
       Set.of(
           CredentialSecret.ANN_ISSUED_AT,
