@@ -2,12 +2,12 @@ package io.keyward.bench.jmh;
 
 import io.keyward.operator.api.ApiKeySpec;
 import io.keyward.operator.config.KeywardConfig;
-import io.keyward.operator.domain.ApiKeyRules;
-import io.keyward.operator.domain.Fingerprint;
-import io.keyward.operator.domain.KeyAlgorithm;
-import io.keyward.operator.domain.KeyGenerator;
-import io.keyward.operator.domain.KeyMaterial;
+import io.keyward.operator.issuance.Fingerprint;
+import io.keyward.operator.issuance.KeyAlgorithm;
+import io.keyward.operator.issuance.KeyGenerator;
+import io.keyward.operator.issuance.KeyMaterial;
 import io.keyward.operator.mfa.Totp;
+import io.keyward.operator.validation.ApiKeyRules;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -3,7 +3,7 @@ package io.keyward.operator.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.keyward.operator.domain.DurationSpec;
+import io.keyward.operator.validation.DurationSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -147,7 +147,7 @@ class ExamplesIT {
     String totpSecret = CredentialSecret.data(enrolment, "secret").orElseThrow();
     annotateUser(
         "bob",
-        io.keyward.operator.accounts.CodeVerifier.ANNOTATION,
+        io.keyward.operator.mfa.CodeVerifier.ANNOTATION,
         wrongCode(totpSecret, operator.clock().instant()));
     await()
         .atMost(WAIT)

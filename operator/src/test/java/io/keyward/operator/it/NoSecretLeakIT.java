@@ -81,7 +81,7 @@ class NoSecretLeakIT {
         assertThat(at)
             .as(
                 "a secret value (fingerprint %s, %d characters) appears in the %s: %s",
-                io.keyward.operator.domain.Fingerprint.of(secret),
+                io.keyward.operator.issuance.Fingerprint.of(secret),
                 secret.length(),
                 place.getKey(),
                 at < 0 ? "" : around(place.getValue(), at, secret.length()))

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.keyward.operator.api.ApiKey;
-import io.keyward.operator.domain.Fingerprint;
 import io.keyward.operator.issuance.CredentialSecret;
+import io.keyward.operator.issuance.Fingerprint;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;

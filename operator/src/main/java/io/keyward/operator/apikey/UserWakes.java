@@ -1,0 +1,80 @@
+package io.keyward.operator.apikey;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.api.ApiUser;
+import io.keyward.operator.api.ApiUserStatus;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * Which keys an ApiUser's change wakes. A change of the account (spec, MFA state, a new or deleted
+ * user) concerns every key of the user; a change of the slot ledger alone (a claim or a release, by
+ * far the most frequent) concerns only the keys that hold no slot, since only they wait for one.
+ * Waking every key on every claim made issuance quadratic in the keys per user.
+ */
+final class UserWakes {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * Per user, the last version seen: its account and whether that version woke every key. Asked
+   * again about the same version, the answer is the same (an informer may map one event twice).
+   */
+  private record Seen(String resourceVersion, String account, boolean all) {}
+
+  private final Map<String, Seen> seen = new ConcurrentHashMap<>();
+
+  /** The keys to reconcile for this version of {@code user}, out of {@code keys} (its keys). */
+  List<ApiKey> wake(ApiUser user, Collection<ApiKey> keys) {
+    String name = user.getMetadata().getName();
+    String version = user.getMetadata().getResourceVersion();
+    Seen now =
+        seen.compute(
+            name,
+            (n, before) -> {
+              if (before != null && Objects.equals(before.resourceVersion(), version)) {
+                return before;
+              }
+              String account = account(user);
+              return new Seen(
+                  version, account, before == null || !account.equals(before.account()));
+            });
+    if (now.all()) {
+      return List.copyOf(keys);
+    }
+    Set<String> holders =
+        user.getStatus() == null
+            ? Set.of()
+            : user.getStatus().keyRefs.stream()
+                .map(r -> r.uid)
+                .filter(Objects::nonNull)
+                .collect(Collectors.toSet());
+    return keys.stream().filter(k -> !holders.contains(k.getMetadata().getUid())).toList();
+  }
+
+  /** Forgets a deleted user, so a new one of the same name wakes all its keys. */
+  void forget(String user) {
+    seen.remove(user);
+  }
+
+  /** Everything of the user but its slot ledger. */
+  private static String account(ApiUser user) {
+    ApiUserStatus.MfaStatus mfa = user.getStatus() == null ? null : user.getStatus().mfa;
+    try {
+      return user.getMetadata().getUid()
+          + "|"
+          + user.getMetadata().getDeletionTimestamp()
+          + "|"
+          + JSON.writeValueAsString(user.getSpec())
+          + "|"
+          + JSON.writeValueAsString(mfa);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

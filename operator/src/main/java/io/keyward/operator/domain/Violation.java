@@ -1,9 +1,0 @@
-package io.keyward.operator.domain;
-
-/** One broken rule: the field (as a spec path) and the rule it breaks. */
-public record Violation(String field, String rule) {
-  @Override
-  public String toString() {
-    return field + ": " + rule;
-  }
-}

@@ -1,0 +1,92 @@
+package io.keyward.operator.issuance;
+
+import java.util.Objects;
+
+/**
+ * Decides what a key's Secret needs, from what the status recorded and what the Secret holds. It
+ * sees fingerprints, never secret material. The rules make issuance crash-safe: the status records
+ * a pending key (access key and fingerprint) before its Secret is written, so a Secret that holds
+ * the pending key is finished, not issued again, and a Secret that holds neither the current nor
+ * the pending key was tampered with.
+ */
+public final class SecretCheck {
+  private SecretCheck() {}
+
+  /** What to do. */
+  public enum Verdict {
+    /** The Secret holds the current key: nothing to do. */
+    STEADY,
+    /** The Secret holds the pending key: record it as current. */
+    FINISH_PENDING,
+    /** The Secret holds the current key, and a pending key never reached it: forget the pending. */
+    DROP_STALE_PENDING,
+    /**
+     * Status knows no current key (a pending one the Secret does not hold is dropped), and this
+     * key's own Secret carries a consistent one: take it.
+     */
+    ADOPT,
+    /** No key yet and no Secret: issue. */
+    ISSUE,
+    /** The current key's Secret is gone: revoke that key and issue a new one. */
+    REISSUE_LOST,
+    /** The Secret holds material that is neither current nor pending: delete it, issue anew. */
+    REPLACE_TAMPERED,
+    /** A Secret of that name exists and belongs to something else: touch nothing. */
+    CONFLICT
+  }
+
+  /** An access key and the fingerprint of its secret, as recorded in status. */
+  public record KeyRecord(String accessKey, String fingerprint) {}
+
+  /**
+   * What the Secret holds.
+   *
+   * @param present whether a Secret of that name exists
+   * @param controlledByKey whether its controller owner reference is this ApiKey (by uid)
+   * @param dataAccessKey the access key in its data
+   * @param dataFingerprint the fingerprint of the secret key in its data, null when missing
+   * @param annotatedAccessKey its keyward.io/access-key annotation
+   * @param annotatedFingerprint its keyward.io/fingerprint annotation
+   */
+  public record Observed(
+      boolean present,
+      boolean controlledByKey,
+      String dataAccessKey,
+      String dataFingerprint,
+      String annotatedAccessKey,
+      String annotatedFingerprint) {
+    public static final Observed ABSENT = new Observed(false, false, null, null, null, null);
+  }
+
+  /** The verdict for a recorded current key, a recorded pending key (either may be null). */
+  public static Verdict decide(KeyRecord current, KeyRecord pending, Observed secret) {
+    if (!secret.present()) {
+      return current == null ? Verdict.ISSUE : Verdict.REISSUE_LOST;
+    }
+    if (!secret.controlledByKey()) {
+      return Verdict.CONFLICT;
+    }
+    if (holds(secret, pending)) {
+      return Verdict.FINISH_PENDING;
+    }
+    if (holds(secret, current)) {
+      return pending == null ? Verdict.STEADY : Verdict.DROP_STALE_PENDING;
+    }
+    // A pending key the Secret does not hold never verified anywhere: with no current key, a
+    // consistent Secret of this key is adopted whether or not a pending key was recorded.
+    if (current == null
+        && secret.dataFingerprint() != null
+        && secret.dataFingerprint().equals(secret.annotatedFingerprint())
+        && Objects.equals(secret.dataAccessKey(), secret.annotatedAccessKey())) {
+      return Verdict.ADOPT;
+    }
+    return Verdict.REPLACE_TAMPERED;
+  }
+
+  private static boolean holds(Observed secret, KeyRecord key) {
+    return key != null
+        && key.fingerprint() != null
+        && key.fingerprint().equals(secret.dataFingerprint())
+        && Objects.equals(key.accessKey(), secret.dataAccessKey());
+  }
+}

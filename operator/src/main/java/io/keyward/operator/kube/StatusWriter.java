@@ -1,0 +1,59 @@
+package io.keyward.operator.kube;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.api.ApiKeyStatus;
+
+/**
+ * Writes a resource's status through the status subresource, carrying the read resourceVersion
+ * (compare and swap: a stale writer gets 409 and decides again), and only when it changed.
+ */
+public final class StatusWriter {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final KubernetesClient client;
+
+  public StatusWriter(KubernetesClient client) {
+    this.client = client;
+  }
+
+  /** A deep copy of a key's status to build the next one on (a fresh one if it has none). */
+  public static ApiKeyStatus copyOf(ApiKey key) {
+    return copy(key.getStatus(), ApiKeyStatus.class, ApiKeyStatus::new);
+  }
+
+  /** A deep copy of a resource, to change without touching a cached instance. */
+  @SuppressWarnings("unchecked")
+  public static <R> R deepCopy(R resource) {
+    return (R) JSON.convertValue(resource, resource.getClass());
+  }
+
+  /** A deep copy of a status, or a new one. */
+  public static <S> S copy(S status, Class<S> type, java.util.function.Supplier<S> fresh) {
+    return status == null ? fresh.get() : JSON.convertValue(status, type);
+  }
+
+  /** Writes the status if it differs; returns the resource as the server now has it. */
+  @SuppressWarnings("unchecked")
+  public <S, R extends CustomResource<?, S>> R write(R resource, S status) {
+    if (JSON.valueToTree(status).equals(JSON.valueToTree(resource.getStatus()))) {
+      return resource;
+    }
+    // What is sent: the resource's metadata (its resourceVersion is the compare and swap) and the
+    // new status; the spec is shared, not copied (it is only serialized, and a status write
+    // ignores it). No JSON round trip of the whole resource on every write.
+    R copy;
+    try {
+      copy = (R) resource.getClass().getDeclaredConstructor().newInstance();
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
+    copy.setMetadata(new ObjectMetaBuilder(resource.getMetadata()).build());
+    ((CustomResource<Object, S>) copy).setSpec(resource.getSpec());
+    copy.setStatus(status);
+    return client.resource(copy).updateStatus();
+  }
+}

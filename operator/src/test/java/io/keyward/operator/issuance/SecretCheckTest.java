@@ -1,0 +1,84 @@
+package io.keyward.operator.issuance;
+
+import static io.keyward.operator.issuance.SecretCheck.Verdict.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keyward.operator.issuance.SecretCheck.KeyRecord;
+import io.keyward.operator.issuance.SecretCheck.Observed;
+import org.junit.jupiter.api.Test;
+
+/** Every step at which an issuance can be interrupted, and what the next run does. */
+class SecretCheckTest {
+  private static final KeyRecord K1 = new KeyRecord("KW1", "sha256:1");
+  private static final KeyRecord K2 = new KeyRecord("KW2", "sha256:2");
+
+  private static Observed holding(KeyRecord k) {
+    return new Observed(true, true, k.accessKey(), k.fingerprint(), k.accessKey(), k.fingerprint());
+  }
+
+  @Test
+  void nothingYetIssues() {
+    assertThat(SecretCheck.decide(null, null, Observed.ABSENT)).isEqualTo(ISSUE);
+  }
+
+  @Test
+  void crashAfterPendingBeforeSecretIssuesAgainWithoutALoss() {
+    assertThat(SecretCheck.decide(null, K1, Observed.ABSENT)).isEqualTo(ISSUE);
+  }
+
+  @Test
+  void crashAfterSecretBeforeStatusFinishes() {
+    assertThat(SecretCheck.decide(null, K1, holding(K1))).isEqualTo(FINISH_PENDING);
+  }
+
+  @Test
+  void steadyStateDoesNothing() {
+    assertThat(SecretCheck.decide(K1, null, holding(K1))).isEqualTo(STEADY);
+  }
+
+  @Test
+  void pendingThatNeverReachedTheSecretIsDropped() {
+    assertThat(SecretCheck.decide(K1, K2, holding(K1))).isEqualTo(DROP_STALE_PENDING);
+  }
+
+  @Test
+  void lostSecretReissues() {
+    assertThat(SecretCheck.decide(K1, null, Observed.ABSENT)).isEqualTo(REISSUE_LOST);
+    assertThat(SecretCheck.decide(K1, K2, Observed.ABSENT)).isEqualTo(REISSUE_LOST);
+  }
+
+  @Test
+  void reissueInterruptedAfterTheNewSecretFinishes() {
+    assertThat(SecretCheck.decide(K1, K2, holding(K2))).isEqualTo(FINISH_PENDING);
+  }
+
+  @Test
+  void tamperedSecretIsReplaced() {
+    Observed planted = new Observed(true, true, "KW1", "sha256:evil", "KW1", "sha256:1");
+    assertThat(SecretCheck.decide(K1, null, planted)).isEqualTo(REPLACE_TAMPERED);
+    Observed missingKey = new Observed(true, true, "KW1", null, "KW1", "sha256:1");
+    assertThat(SecretCheck.decide(K1, null, missingKey)).isEqualTo(REPLACE_TAMPERED);
+  }
+
+  @Test
+  void ownSecretWithConsistentAnnotationsIsAdoptedIntoAnEmptyStatus() {
+    assertThat(SecretCheck.decide(null, null, holding(K1))).isEqualTo(ADOPT);
+    Observed inconsistent = new Observed(true, true, "KW1", "sha256:1", "KW1", "sha256:other");
+    assertThat(SecretCheck.decide(null, null, inconsistent)).isEqualTo(REPLACE_TAMPERED);
+  }
+
+  @Test
+  void aPendingKeyWhoseCreateMetAnExistingSecretDoesNotStopTheAdoption() {
+    // Issuance recorded K2 as pending, then found the Secret already there holding K1.
+    assertThat(SecretCheck.decide(null, K2, holding(K1))).isEqualTo(ADOPT);
+    Observed inconsistent = new Observed(true, true, "KW1", "sha256:1", "KW1", "sha256:other");
+    assertThat(SecretCheck.decide(null, K2, inconsistent)).isEqualTo(REPLACE_TAMPERED);
+  }
+
+  @Test
+  void aSecretOfSomethingElseIsNeverTouched() {
+    Observed foreign = new Observed(true, false, "KW1", "sha256:1", "KW1", "sha256:1");
+    assertThat(SecretCheck.decide(null, null, foreign)).isEqualTo(CONFLICT);
+    assertThat(SecretCheck.decide(K1, null, foreign)).isEqualTo(CONFLICT);
+  }
+}
