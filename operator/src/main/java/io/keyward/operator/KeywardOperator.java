@@ -12,10 +12,6 @@ import io.keyward.operator.apikey.ApiKeyReconciler;
 import io.keyward.operator.apiuser.ApiUserReconciler;
 import io.keyward.operator.audit.AuditLog;
 import io.keyward.operator.config.KeywardConfig;
-import io.keyward.operator.issuance.KeyGenerator;
-import io.keyward.operator.issuance.KeyIssuer;
-import io.keyward.operator.kube.ApiKeyStore;
-import io.keyward.operator.kube.ApiUserStore;
 import io.keyward.operator.kube.EventRecorder;
 import io.keyward.operator.kube.StatusWriter;
 import io.keyward.operator.kube.UserStatusUpdater;
@@ -24,7 +20,6 @@ import io.keyward.operator.metrics.MetricsServer;
 import io.keyward.operator.mfa.CodeVerifier;
 import io.keyward.operator.mfa.Totp;
 import io.keyward.operator.quota.KeyLedger;
-import io.keyward.operator.validation.ApiKeyRules;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
@@ -190,54 +185,21 @@ public final class KeywardOperator {
     StatusWriter statusWriter = new StatusWriter(client);
     EventRecorder events = new EventRecorder(client, clock, instance);
     AuditLog audit = new AuditLog(clock);
-    KeyGenerator generator = new KeyGenerator();
     UserStatusUpdater updater = new UserStatusUpdater(client, statusWriter);
     KeyLedger ledger = new KeyLedger(updater, config);
     Totp totp = new Totp();
     CodeVerifier verifier =
         new CodeVerifier(client, updater, totp, clock, config.operatorNamespace(), metrics);
-    // One cache per kind, shared: the ApiKey controller's keys serve the ApiUser controller, and
-    // the ApiUser controller's users serve the ApiKey controller.
-    ApiKeyStore keyStore = new ApiKeyStore();
-    ApiUserStore userStore = new ApiUserStore();
-    ApiKeyReconciler keys =
-        new ApiKeyReconciler(
-            client,
-            new ApiKeyRules(config),
-            clock,
-            statusWriter,
-            onCreated -> new KeyIssuer(client, statusWriter, generator, clock, onCreated),
-            events,
-            audit,
-            ledger,
-            verifier,
-            metrics,
-            config.maxKeyLifetime(),
-            keyStore,
-            userStore);
     operator.register(
-        keys,
+        new ApiKeyReconciler(client, config, clock, events, audit, ledger, verifier, metrics),
         c -> {
-          c.withItemStore(keyStore);
           if (!config.watchNamespaces().isEmpty()) {
             c.settingNamespaces(config.watchNamespaces());
           }
         });
     operator.register(
         new ApiUserReconciler(
-            client,
-            config,
-            clock,
-            statusWriter,
-            events,
-            audit,
-            ledger,
-            updater,
-            verifier,
-            totp,
-            keyStore,
-            userStore),
-        c -> c.withItemStore(userStore));
+            client, config, clock, events, audit, ledger, updater, verifier, totp));
     operator.start();
     return operator;
   }

@@ -65,6 +65,21 @@ public class ApiKeyStatus {
 
     @JsonPropertyDescription("End of the grace period: the previous key verifies until then.")
     public String validUntil;
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof PreviousKey o
+          && java.util.Objects.equals(accessKey, o.accessKey)
+          && java.util.Objects.equals(secretFingerprint, o.secretFingerprint)
+          && java.util.Objects.equals(algorithm, o.algorithm)
+          && java.util.Objects.equals(publicKey, o.publicKey)
+          && java.util.Objects.equals(validUntil, o.validUntil);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(accessKey, secretFingerprint, algorithm, publicKey, validUntil);
+    }
   }
 
   /** The settings verification enforces. */
@@ -74,6 +89,20 @@ public class ApiKeyStatus {
     public String type;
     public List<String> permissions;
     public List<String> ipWhitelist;
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Effective o
+          && java.util.Objects.equals(user, o.user)
+          && java.util.Objects.equals(type, o.type)
+          && java.util.Objects.equals(permissions, o.permissions)
+          && java.util.Objects.equals(ipWhitelist, o.ipWhitelist);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(user, type, permissions, ipWhitelist);
+    }
   }
 
   /** The public facts of a key whose Secret is being written. */
@@ -95,5 +124,75 @@ public class ApiKeyStatus {
     @JsonPropertyDescription(
         "Rotate: until when the replaced key still verifies; absent when it stops at once.")
     public String previousValidUntil;
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof PendingKey o
+          && java.util.Objects.equals(accessKey, o.accessKey)
+          && java.util.Objects.equals(secretFingerprint, o.secretFingerprint)
+          && java.util.Objects.equals(algorithm, o.algorithm)
+          && java.util.Objects.equals(publicKey, o.publicKey)
+          && java.util.Objects.equals(issuedAt, o.issuedAt)
+          && java.util.Objects.equals(expiresAt, o.expiresAt)
+          && java.util.Objects.equals(reason, o.reason)
+          && java.util.Objects.equals(cause, o.cause)
+          && java.util.Objects.equals(previousValidUntil, o.previousValidUntil);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(
+          accessKey,
+          secretFingerprint,
+          algorithm,
+          publicKey,
+          issuedAt,
+          expiresAt,
+          reason,
+          cause,
+          previousValidUntil);
+    }
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof ApiKeyStatus o
+        && java.util.Objects.equals(phase, o.phase)
+        && java.util.Objects.equals(accessKey, o.accessKey)
+        && java.util.Objects.equals(secretName, o.secretName)
+        && java.util.Objects.equals(secretFingerprint, o.secretFingerprint)
+        && java.util.Objects.equals(publicKey, o.publicKey)
+        && java.util.Objects.equals(algorithm, o.algorithm)
+        && java.util.Objects.equals(issuedAt, o.issuedAt)
+        && java.util.Objects.equals(expiresAt, o.expiresAt)
+        && java.util.Objects.equals(renewAt, o.renewAt)
+        && java.util.Objects.equals(previous, o.previous)
+        && java.util.Objects.equals(effective, o.effective)
+        && java.util.Objects.equals(pending, o.pending)
+        && java.util.Objects.equals(lastHandledRotate, o.lastHandledRotate)
+        && java.util.Objects.equals(lastHandledRenew, o.lastHandledRenew)
+        && java.util.Objects.equals(conditions, o.conditions)
+        && java.util.Objects.equals(observedGeneration, o.observedGeneration);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(
+        phase,
+        accessKey,
+        secretName,
+        secretFingerprint,
+        publicKey,
+        algorithm,
+        issuedAt,
+        expiresAt,
+        renewAt,
+        previous,
+        effective,
+        pending,
+        lastHandledRotate,
+        lastHandledRenew,
+        conditions,
+        observedGeneration);
   }
 }

@@ -42,5 +42,30 @@ public class ApiUserSpec {
     @io.fabric8.generator.annotation.Pattern("^(Required|Disabled)$")
     @io.fabric8.generator.annotation.Default("Required")
     public String totp;
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof MfaSpec o && java.util.Objects.equals(totp, o.totp);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(totp);
+    }
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof ApiUserSpec o
+        && java.util.Objects.equals(displayName, o.displayName)
+        && java.util.Objects.equals(namespaces, o.namespaces)
+        && java.util.Objects.equals(maxKeys, o.maxKeys)
+        && java.util.Objects.equals(mfa, o.mfa)
+        && java.util.Objects.equals(suspended, o.suspended);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(displayName, namespaces, maxKeys, mfa, suspended);
   }
 }

@@ -26,6 +26,18 @@ public class ApiUserStatus {
   public static class KeyCount {
     public Integer used;
     public Integer limit;
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof KeyCount o
+          && java.util.Objects.equals(used, o.used)
+          && java.util.Objects.equals(limit, o.limit);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(used, limit);
+    }
   }
 
   /** One key that holds a slot. */
@@ -35,6 +47,20 @@ public class ApiUserStatus {
     public String name;
     public String uid;
     public String type;
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof KeyRef o
+          && java.util.Objects.equals(namespace, o.namespace)
+          && java.util.Objects.equals(name, o.name)
+          && java.util.Objects.equals(uid, o.uid)
+          && java.util.Objects.equals(type, o.type);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(namespace, name, uid, type);
+    }
   }
 
   /** Where the enrolment secret is and whether the user confirmed it. */
@@ -57,6 +83,23 @@ public class ApiUserStatus {
 
     @JsonPropertyDescription("Codes are refused until then, after too many failures.")
     public String lockedUntil;
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof MfaStatus o
+          && java.util.Objects.equals(state, o.state)
+          && java.util.Objects.equals(enrolmentSecret, o.enrolmentSecret)
+          && java.util.Objects.equals(confirmed, o.confirmed)
+          && java.util.Objects.equals(lastUsedStep, o.lastUsedStep)
+          && java.util.Objects.equals(failures, o.failures)
+          && java.util.Objects.equals(lockedUntil, o.lockedUntil);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(
+          state, enrolmentSecret, confirmed, lastUsedStep, failures, lockedUntil);
+    }
   }
 
   /** A namespaced Secret reference. */
@@ -68,5 +111,33 @@ public class ApiUserStatus {
     @JsonPropertyDescription(
         "The Secret's uid: a confirmation holds for this Secret only; a new one needs a new code.")
     public String uid;
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof SecretRef o
+          && java.util.Objects.equals(namespace, o.namespace)
+          && java.util.Objects.equals(name, o.name)
+          && java.util.Objects.equals(uid, o.uid);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(namespace, name, uid);
+    }
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof ApiUserStatus o
+        && java.util.Objects.equals(keys, o.keys)
+        && java.util.Objects.equals(keyRefs, o.keyRefs)
+        && java.util.Objects.equals(mfa, o.mfa)
+        && java.util.Objects.equals(conditions, o.conditions)
+        && java.util.Objects.equals(observedGeneration, o.observedGeneration);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(keys, keyRefs, mfa, conditions, observedGeneration);
   }
 }

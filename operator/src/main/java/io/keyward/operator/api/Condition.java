@@ -25,4 +25,19 @@ public class Condition {
     this.reason = reason;
     this.message = message;
   }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof Condition o
+        && java.util.Objects.equals(status, o.status)
+        && java.util.Objects.equals(reason, o.reason)
+        && java.util.Objects.equals(message, o.message)
+        && java.util.Objects.equals(lastTransitionTime, o.lastTransitionTime)
+        && java.util.Objects.equals(observedGeneration, o.observedGeneration);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(status, reason, message, lastTransitionTime, observedGeneration);
+  }
 }

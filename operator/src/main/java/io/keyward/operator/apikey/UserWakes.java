@@ -1,8 +1,8 @@
 package io.keyward.operator.apikey;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiUser;
+import io.keyward.operator.api.ApiUserSpec;
 import io.keyward.operator.api.ApiUserStatus;
 import java.util.Collection;
 import java.util.List;
@@ -19,13 +19,15 @@ import java.util.stream.Collectors;
  * Waking every key on every claim made issuance quadratic in the keys per user.
  */
 final class UserWakes {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   /**
    * Per user, the last version seen: its account and whether that version woke every key. Asked
    * again about the same version, the answer is the same (an informer may map one event twice).
    */
-  private record Seen(String resourceVersion, String account, boolean all) {}
+  private record Seen(String resourceVersion, Account account, boolean all) {}
+
+  /** Everything of the user but its slot ledger. */
+  private record Account(
+      String uid, String deletion, ApiUserSpec spec, ApiUserStatus.MfaStatus mfa) {}
 
   private final Map<String, Seen> seen = new ConcurrentHashMap<>();
 
@@ -40,7 +42,7 @@ final class UserWakes {
               if (before != null && Objects.equals(before.resourceVersion(), version)) {
                 return before;
               }
-              String account = account(user);
+              Account account = account(user);
               return new Seen(
                   version, account, before == null || !account.equals(before.account()));
             });
@@ -62,19 +64,12 @@ final class UserWakes {
     seen.remove(user);
   }
 
-  /** Everything of the user but its slot ledger. */
-  private static String account(ApiUser user) {
-    ApiUserStatus.MfaStatus mfa = user.getStatus() == null ? null : user.getStatus().mfa;
-    try {
-      return user.getMetadata().getUid()
-          + "|"
-          + user.getMetadata().getDeletionTimestamp()
-          + "|"
-          + JSON.writeValueAsString(user.getSpec())
-          + "|"
-          + JSON.writeValueAsString(mfa);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+  private static Account account(ApiUser user) {
+    // Cached objects are replaced, never changed in place: keeping their parts is safe.
+    return new Account(
+        user.getMetadata().getUid(),
+        user.getMetadata().getDeletionTimestamp(),
+        user.getSpec(),
+        user.getStatus() == null ? null : user.getStatus().mfa);
   }
 }

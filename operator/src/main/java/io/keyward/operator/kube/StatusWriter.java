@@ -36,10 +36,28 @@ public final class StatusWriter {
     return status == null ? fresh.get() : JSON.convertValue(status, type);
   }
 
+  /** A status write met a newer resourceVersion (HTTP 409): decide again on the newer one. */
+  public static final class Conflict extends Stale {
+    public Conflict() {
+      super("status write conflict");
+    }
+  }
+
   /** Writes the status if it differs; returns the resource as the server now has it. */
-  @SuppressWarnings("unchecked")
   public <S, R extends CustomResource<?, S>> R write(R resource, S status) {
-    if (JSON.valueToTree(status).equals(JSON.valueToTree(resource.getStatus()))) {
+    return write(client, resource, status);
+  }
+
+  /**
+   * Writes the status if it differs (compare and swap on the resource's resourceVersion); returns
+   * the resource as the server now has it, or {@code resource} itself when nothing changed.
+   *
+   * @throws Conflict when the server has a newer version
+   */
+  @SuppressWarnings("unchecked")
+  public static <S, R extends CustomResource<?, S>> R write(
+      KubernetesClient client, R resource, S status) {
+    if (java.util.Objects.equals(status, resource.getStatus())) {
       return resource;
     }
     // What is sent: the resource's metadata (its resourceVersion is the compare and swap) and the
@@ -54,6 +72,13 @@ public final class StatusWriter {
     copy.setMetadata(new ObjectMetaBuilder(resource.getMetadata()).build());
     ((CustomResource<Object, S>) copy).setSpec(resource.getSpec());
     copy.setStatus(status);
-    return client.resource(copy).updateStatus();
+    try {
+      return client.resource(copy).updateStatus();
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        throw new Conflict();
+      }
+      throw e;
+    }
   }
 }

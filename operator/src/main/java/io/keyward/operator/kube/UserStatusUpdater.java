@@ -1,7 +1,6 @@
 package io.keyward.operator.kube;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.api.ApiUserStatus;
 
@@ -70,8 +69,8 @@ public final class UserStatusUpdater {
       status.keys.used = status.keyRefs.size();
       try {
         return new Updated<>(step.result(), statusWriter.write(user, status));
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409 || attempt >= ATTEMPTS) {
+      } catch (StatusWriter.Conflict e) {
+        if (attempt >= ATTEMPTS) {
           throw e;
         }
         user = read(name);

@@ -80,23 +80,43 @@ public final class CodeVerifier {
   }
 
   /**
+   * The time steps whose code equals {@code code} for the user's enrolment Secret; empty when the
+   * user has no enrolment Secret of Keyward's to check against. Reads, decides nothing.
+   */
+  public Optional<List<Long>> matchingSteps(ApiUser user, String code) {
+    Secret secret =
+        client
+            .secrets()
+            .inNamespace(namespace)
+            .withName(EnrolmentSecret.name(user.getMetadata().getName()))
+            .get();
+    Optional<String> totpSecret =
+        secret != null && EnrolmentSecret.belongsTo(secret, user)
+            ? EnrolmentSecret.totpSecret(secret)
+            : Optional.empty();
+    return totpSecret.map(s -> totp.matchingSteps(s, code, clock.instant()));
+  }
+
+  /** Counts a refused code in the metrics. */
+  public void refused(String user, TotpGuard.Decision d) {
+    if (d.outcome() != TotpGuard.Outcome.ACCEPTED) {
+      metrics.totpFailure(user, d.reason());
+    }
+  }
+
+  /**
    * Checks {@code code} for the user and records the attempt.
    *
    * @param confirmEnrolment an accepted code also confirms the user's enrolment
    */
   public Attempt verify(ApiUser cached, String code, boolean confirmEnrolment) {
     String userName = cached.getMetadata().getName();
-    Secret secret =
-        client.secrets().inNamespace(namespace).withName(EnrolmentSecret.name(userName)).get();
-    Optional<String> totpSecret =
-        secret != null && EnrolmentSecret.belongsTo(secret, cached)
-            ? EnrolmentSecret.totpSecret(secret)
-            : Optional.empty();
-    if (totpSecret.isEmpty()) {
+    Optional<List<Long>> matching = matchingSteps(cached, code);
+    if (matching.isEmpty()) {
       return new Attempt(Optional.empty(), cached);
     }
     Instant now = clock.instant();
-    List<Long> steps = totp.matchingSteps(totpSecret.get(), code, now);
+    List<Long> steps = matching.get();
     UserStatusUpdater.Updated<TotpGuard.Decision> updated =
         updater.update(
             cached,
@@ -117,9 +137,7 @@ public final class CodeVerifier {
               return UserStatusUpdater.Step.write(d);
             });
     TotpGuard.Decision d = updated.result();
-    if (d.outcome() != TotpGuard.Outcome.ACCEPTED) {
-      metrics.totpFailure(userName, d.reason());
-    }
+    refused(userName, d);
     return new Attempt(Optional.of(d), updated.user());
   }
 
@@ -134,7 +152,7 @@ public final class CodeVerifier {
         mfa.lockedUntil == null ? null : Instant.parse(mfa.lockedUntil));
   }
 
-  private static void store(ApiUserStatus.MfaStatus mfa, TotpGuard.State state) {
+  public static void store(ApiUserStatus.MfaStatus mfa, TotpGuard.State state) {
     mfa.lastUsedStep = state.lastUsedStep();
     mfa.failures =
         state.failures().isEmpty()

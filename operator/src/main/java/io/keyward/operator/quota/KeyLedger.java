@@ -88,7 +88,7 @@ public final class KeyLedger {
     }
   }
 
-  static List<ApiUserStatus.KeyRef> refs(List<Slot> slots) {
+  public static List<ApiUserStatus.KeyRef> refs(List<Slot> slots) {
     return slots.stream()
         .map(
             s -> {

@@ -1,0 +1,74 @@
+package io.keyward.operator.apikey;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.mfa.CodeVerifier;
+import io.keyward.operator.mfa.TotpGuard;
+
+/**
+ * A TOTP code that arrived in the annotation, taken off the key before anything else: the
+ * annotation is removed by a write that carries the read resourceVersion, so of two replicas only
+ * one gets the code, and a crash after this point loses the attempt rather than repeating it. The
+ * code stays in memory only, across the retries of one reconciliation, and is checked at most once.
+ */
+final class CodeAttempt {
+  private String code;
+  private long generation;
+  private boolean taken;
+  private TotpGuard.Decision decision;
+  private boolean settled;
+
+  /** Takes the code off the key once; returns the key as written (or as given, with no code). */
+  ApiKey take(KubernetesClient client, ApiKey key) {
+    if (taken) {
+      return key;
+    }
+    CodeVerifier.Taken<ApiKey> t = CodeVerifier.take(client, key);
+    taken = true;
+    if (t == null) {
+      return key;
+    }
+    code = t.code();
+    generation = t.resource().getMetadata().getGeneration();
+    return t.resource();
+  }
+
+  /** Whether a code arrived that is not dealt with yet. */
+  boolean pending() {
+    return code != null && !settled;
+  }
+
+  /** Whether a code arrived in this reconciliation at all. */
+  boolean arrived() {
+    return code != null;
+  }
+
+  String code() {
+    return code;
+  }
+
+  /** The generation the code was given on: it approves that spec only. */
+  long generation() {
+    return generation;
+  }
+
+  /** The checked code's decision, or null when it was not checked. */
+  TotpGuard.Decision decision() {
+    return decision;
+  }
+
+  void decided(TotpGuard.Decision d) {
+    decision = d;
+    settled = true;
+  }
+
+  /** The code was discarded or skipped (said so once, never counted). */
+  void settle() {
+    settled = true;
+  }
+
+  @Override
+  public String toString() {
+    return "CodeAttempt[" + (code == null ? "none" : "a code") + "]";
+  }
+}

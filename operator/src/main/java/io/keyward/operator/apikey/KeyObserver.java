@@ -1,0 +1,272 @@
+package io.keyward.operator.apikey;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.api.ApiKeyStatus;
+import io.keyward.operator.api.ApiUser;
+import io.keyward.operator.apiuser.AccountCheck;
+import io.keyward.operator.apiuser.ApiUserReconciler;
+import io.keyward.operator.expiry.Renewal;
+import io.keyward.operator.issuance.CredentialSecret;
+import io.keyward.operator.issuance.KeyIssuer;
+import io.keyward.operator.issuance.SecretCheck;
+import io.keyward.operator.kube.Stale;
+import io.keyward.operator.mfa.CodeVerifier;
+import io.keyward.operator.mfa.TotpGuard;
+import io.keyward.operator.quota.KeyLedger;
+import io.keyward.operator.quota.SlotLedger;
+import io.keyward.operator.validation.ApiKeyRules;
+import io.keyward.operator.validation.KeySettings;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
+import java.util.stream.Collectors;
+
+/**
+ * Gathers {@link KeyFacts} for one ApiKey from the informer caches. Where the cache cannot be
+ * trusted, it reads the API server: when the Secret shows anything but a settled key or a first
+ * issuance to make, and after a write of this reconciliation met a newer version.
+ */
+final class KeyObserver {
+  private final KubernetesClient client;
+  private final ApiKeyRules rules;
+  private final KeyLedger ledger;
+  private final Clock clock;
+  private final Function<String, Optional<ApiUser>> users;
+  private final Function<String, List<ApiKey>> keysOfUser;
+  private final Function<ApiKey, Optional<Secret>> cachedSecret;
+
+  /**
+   * What was observed: the facts, and the objects the actions write on.
+   *
+   * @param secret the key's Secret as last read (null when absent or not looked at)
+   * @param atMostWaiting how many of the user's keys, other than this one, hold no slot
+   * @param olderWaiting counts those that wait ahead of this one (asked only when slots are short)
+   */
+  record Observation(
+      KeyFacts facts,
+      ApiKey key,
+      ApiUser user,
+      Secret secret,
+      int atMostWaiting,
+      IntSupplier olderWaiting) {}
+
+  KeyObserver(
+      KubernetesClient client,
+      ApiKeyRules rules,
+      KeyLedger ledger,
+      Clock clock,
+      Function<String, Optional<ApiUser>> users,
+      Function<String, List<ApiKey>> keysOfUser,
+      Function<ApiKey, Optional<Secret>> cachedSecret) {
+    this.client = client;
+    this.rules = rules;
+    this.ledger = ledger;
+    this.clock = clock;
+    this.users = users;
+    this.keysOfUser = keysOfUser;
+    this.cachedSecret = cachedSecret;
+  }
+
+  /**
+   * The facts of {@code key}.
+   *
+   * @param fromServer read the Secret from the API server, not the cache
+   * @throws KeyIssuer.StaleReadException with the newer key, when the server has a newer one
+   */
+  Observation observe(ApiKey key, boolean code, boolean fromServer) {
+    Instant now = clock.instant();
+    ApiKeyStatus status = key.getStatus() == null ? new ApiKeyStatus() : key.getStatus();
+    String renew = annotation(key, ApiKeyReconciler.RENEW_ANNOTATION);
+    boolean startsOver = KeyPlanner.startsOver(status, renew);
+    boolean issued = status.accessKey != null && !startsOver;
+    ApiKeyRules.Result validation =
+        rules.validate(
+            name(key), key.getSpec(), startsOver ? ApiKeyRules.Prior.NONE : prior(status));
+    KeyFacts.KeyId id =
+        new KeyFacts.KeyId(
+            ns(key), name(key), key.getMetadata().getUid(), key.getMetadata().getGeneration());
+    Renewal.Triggers triggers =
+        new Renewal.Triggers(
+            annotation(key, ApiKeyReconciler.ROTATE_ANNOTATION),
+            status.lastHandledRotate,
+            renew,
+            status.lastHandledRenew);
+
+    KeySettings settings = validation.valid() ? validation.settings() : null;
+    String userName =
+        settings != null ? settings.user() : key.getSpec() == null ? null : key.getSpec().user;
+    ApiUser user = userName == null ? null : users.apply(userName).orElse(null);
+    AccountCheck.Account account = account(userName, user);
+    int limit = user == null ? 0 : ledger.limit(user);
+    TotpGuard.State totp =
+        CodeVerifier.state(user == null || user.getStatus() == null ? null : user.getStatus().mfa);
+
+    KeyFacts.Slot slot = null;
+    int atMost = 0;
+    IntSupplier older = () -> 0;
+    Secret secret = cachedSecret.apply(key).orElse(null);
+    SecretCheck.Verdict verdict = null;
+    boolean drift = false;
+    boolean terminating = false;
+    if (settings != null && AccountCheck.check(account, ns(key), issued).isEmpty()) {
+      Set<String> holders =
+          KeyLedger.slots(user).stream().map(SlotLedger.Slot::uid).collect(Collectors.toSet());
+      List<ApiKey> ofUser = issued ? List.of() : keysOfUser.apply(settings.user());
+      String uid = id.uid();
+      atMost =
+          (int)
+              ofUser.stream()
+                  .map(k -> k.getMetadata().getUid())
+                  .filter(u -> !u.equals(uid) && !holders.contains(u))
+                  .count();
+      older = memo(() -> olderWaiting(key, user, ofUser, holders));
+      SlotLedger.Decision d = SlotLedger.decide(KeyLedger.slots(user), limit, uid, atMost, older);
+      slot =
+          d instanceof SlotLedger.Wait w
+              ? new KeyFacts.Slot.Wait(w)
+              : d instanceof SlotLedger.Claim ? KeyFacts.Slot.FREE : KeyFacts.Slot.HOLDS;
+
+      ApiKeyStatus planned = startsOver ? KeyPlanner.startedOver(status, renew) : status;
+      verdict = KeyIssuer.decide(key, planned, settings, secret);
+      boolean simple =
+          verdict == SecretCheck.Verdict.STEADY
+              || (verdict == SecretCheck.Verdict.ISSUE && planned.pending == null);
+      if (fromServer || !simple) {
+        // Anything that writes on an unusual verdict decides on what the server has now.
+        ApiKey fresh =
+            client.resources(ApiKey.class).inNamespace(ns(key)).withName(name(key)).get();
+        if (fresh == null
+            || !fresh
+                .getMetadata()
+                .getResourceVersion()
+                .equals(key.getMetadata().getResourceVersion())) {
+          throw new StaleKey(fresh);
+        }
+        secret = client.secrets().inNamespace(ns(key)).withName(settings.secretName()).get();
+        verdict = KeyIssuer.decide(key, planned, settings, secret);
+      }
+      if (verdict == SecretCheck.Verdict.REISSUE_LOST
+          || verdict == SecretCheck.Verdict.REPLACE_TAMPERED) {
+        Namespace namespace = client.namespaces().withName(ns(key)).get();
+        terminating =
+            namespace == null
+                || namespace.getMetadata().getDeletionTimestamp() != null
+                || (namespace.getStatus() != null
+                    && "Terminating".equals(namespace.getStatus().getPhase()));
+      }
+      drift =
+          verdict == SecretCheck.Verdict.STEADY
+              && KeyIssuer.drifted(key, settings, planned, secret);
+    }
+    KeyFacts facts =
+        new KeyFacts(
+            now,
+            id,
+            status,
+            validation,
+            account,
+            slot,
+            limit,
+            verdict,
+            drift,
+            secret != null && CredentialSecret.hasPrevious(secret),
+            triggers,
+            code,
+            totp,
+            terminating);
+    return new Observation(facts, key, user, secret, atMost, older);
+  }
+
+  /** The server has a newer version of the key (or none); the reconciliation starts again. */
+  static final class StaleKey extends Stale {
+    final transient ApiKey fresh;
+
+    StaleKey(ApiKey fresh) {
+      super("the ApiKey changed");
+      this.fresh = fresh;
+    }
+  }
+
+  /** Keys of the same user, without a slot, that could take one and are older than this one. */
+  private int olderWaiting(ApiKey key, ApiUser user, List<ApiKey> ofUser, Set<String> holders) {
+    List<String> namespaces =
+        user.getSpec() == null || user.getSpec().namespaces == null
+            ? List.of()
+            : user.getSpec().namespaces;
+    List<SlotLedger.Candidate> waiting =
+        ofUser.stream()
+            .filter(k -> !k.isMarkedForDeletion())
+            .filter(k -> !holders.contains(k.getMetadata().getUid()))
+            .filter(k -> namespaces.contains("*") || namespaces.contains(ns(k)))
+            .filter(k -> !released(k))
+            .filter(k -> rules.validate(name(k), k.getSpec(), prior(k.getStatus())).valid())
+            .map(KeyObserver::candidate)
+            .toList();
+    return SlotLedger.olderThan(candidate(key), waiting);
+  }
+
+  /** An expired or revoked key takes no slot until it is renewed. */
+  private static boolean released(ApiKey k) {
+    String phase = k.getStatus() == null ? null : k.getStatus().phase;
+    return KeyPlanner.EXPIRED.equals(phase) || "Revoked".equals(phase);
+  }
+
+  private static SlotLedger.Candidate candidate(ApiKey k) {
+    String created = k.getMetadata().getCreationTimestamp();
+    return new SlotLedger.Candidate(
+        k.getMetadata().getUid(), ns(k), name(k), created == null ? null : Instant.parse(created));
+  }
+
+  /** Counted once, and only if asked: a claim retried on conflict asks again. */
+  private static IntSupplier memo(IntSupplier count) {
+    int[] memo = {-1};
+    return () -> memo[0] >= 0 ? memo[0] : (memo[0] = count.getAsInt());
+  }
+
+  static AccountCheck.Account account(String userName, ApiUser u) {
+    if (u == null) {
+      return AccountCheck.Account.missing(userName);
+    }
+    return new AccountCheck.Account(
+        userName,
+        true,
+        u.getSpec() == null || u.getSpec().namespaces == null ? List.of() : u.getSpec().namespaces,
+        u.getSpec() != null && Boolean.TRUE.equals(u.getSpec().suspended),
+        ApiUserReconciler.mfaRequired(u),
+        u.getStatus() != null
+            && u.getStatus().mfa != null
+            && Boolean.TRUE.equals(u.getStatus().mfa.confirmed));
+  }
+
+  /** What an issued key fixed for good; {@code status} is only read, and may be null. */
+  static ApiKeyRules.Prior prior(ApiKeyStatus status) {
+    if (status == null || status.accessKey == null) {
+      return ApiKeyRules.Prior.NONE;
+    }
+    return new ApiKeyRules.Prior(
+        status.effective == null ? null : status.effective.user,
+        status.effective == null ? null : status.effective.type,
+        status.secretName);
+  }
+
+  static String annotation(ApiKey key, String name) {
+    Map<String, String> annotations = key.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(name);
+  }
+
+  private static String ns(ApiKey key) {
+    return key.getMetadata().getNamespace();
+  }
+
+  private static String name(ApiKey key) {
+    return key.getMetadata().getName();
+  }
+}

@@ -1,0 +1,79 @@
+package io.keyward.operator.kube;
+
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.keyward.operator.issuance.IssuanceException;
+
+/**
+ * A failure that ended a reconciliation, as a condition reason a user can act on and a message that
+ * names what failed. The message never carries the API server's own text for a write (it could
+ * quote what was sent), nor anything of a secret.
+ *
+ * @param reason the condition and event reason
+ * @param message what failed and what to do
+ * @param passing the failure is one a retry usually gets past (a conflict, an unreachable server):
+ *     worth a condition only once retries keep failing
+ */
+public record ReconcileFailure(String reason, String message, boolean passing) {
+
+  /** Retries after which a passing failure is reported all the same. */
+  public static final int REPORT_AFTER = 3;
+
+  /** Whether to report it now, on the given attempt (JOSDK counts from 1; 0 when unknown). */
+  public boolean reportAt(int attempt, boolean last) {
+    return !passing || last || attempt >= REPORT_AFTER;
+  }
+
+  /** The failure for an exception a reconciliation ended with. */
+  public static ReconcileFailure of(Exception e) {
+    Throwable cause = e;
+    // JOSDK wraps what the reconciler threw.
+    while (!(cause instanceof IssuanceException
+            || cause instanceof KubernetesClientException
+            || cause instanceof Stale)
+        && cause.getCause() != null
+        && cause.getCause() != cause) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof IssuanceException i) {
+      return new ReconcileFailure(
+          i.code() == 422 ? "SecretRejected" : "IssuanceFailed", i.getMessage(), false);
+    }
+    if (cause instanceof Stale) {
+      return new ReconcileFailure(
+          "Conflict",
+          "the resource kept changing while the operator wrote it; it tries again",
+          true);
+    }
+    if (cause instanceof KubernetesClientException k) {
+      String reason =
+          switch (k.getCode()) {
+            case 401, 403 -> "Forbidden";
+            case 409 -> "Conflict";
+            case -1, 0, 429, 500, 502, 503, 504 -> "ApiServerUnavailable";
+            default -> "ApiError";
+          };
+      String what =
+          switch (reason) {
+            case "Forbidden" -> "the operator's identity may not do this; check its RBAC";
+            case "Conflict" ->
+                "the resource kept changing while the operator wrote it; it tries again";
+            case "ApiServerUnavailable" ->
+                "the API server did not answer; the operator tries again";
+            default -> "the operator tries again";
+          };
+      return new ReconcileFailure(
+          reason,
+          "a request to the API server failed: "
+              + (k.getCode() <= 0 ? "no answer" : "HTTP " + k.getCode())
+              + "; "
+              + what,
+          reason.equals("Conflict") || reason.equals("ApiServerUnavailable"));
+    }
+    return new ReconcileFailure(
+        "ReconcileError",
+        "the reconciliation failed ("
+            + cause.getClass().getSimpleName()
+            + "); the operator tries again; its log has the details",
+        false);
+  }
+}
