@@ -6,10 +6,10 @@
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY pom.xml ./
-COPY kube-local/pom.xml kube-local/
+COPY local-cluster/pom.xml local-cluster/
 COPY operator/pom.xml operator/
 RUN mvn -B -ntp -q -pl operator -am dependency:go-offline -Dspotless.check.skip=true || true
-COPY kube-local/src kube-local/src
+COPY local-cluster/src local-cluster/src
 COPY operator/src operator/src
 COPY crds crds
 RUN mvn -B -ntp -q -pl operator -am package -DskipTests -Dspotless.check.skip=true

@@ -1,4 +1,4 @@
-package io.keyward.kubelocal;
+package io.keyward.localcluster;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
