@@ -7,9 +7,11 @@ FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY pom.xml ./
 COPY local-cluster/pom.xml local-cluster/
+COPY helm/pom.xml helm/
 COPY operator/pom.xml operator/
 RUN mvn -B -ntp -q -pl operator -am dependency:go-offline -Dspotless.check.skip=true || true
 COPY local-cluster/src local-cluster/src
+COPY helm/src helm/src
 COPY operator/src operator/src
 COPY crds crds
 RUN mvn -B -ntp -q -pl operator -am package -DskipTests -Dspotless.check.skip=true

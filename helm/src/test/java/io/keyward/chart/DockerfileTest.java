@@ -1,4 +1,4 @@
-package io.keyward.operator.chart;
+package io.keyward.chart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
