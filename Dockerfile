@@ -5,11 +5,16 @@
 # --- build: the shaded jar, tests skipped (CI runs them) ---
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
+# Every module's pom (Maven reads them all, even with -pl), then the sources of the operator and
+# of the modules it depends on (-am; its tests are compiled, not run). DockerfileTest checks both.
 COPY pom.xml ./
-COPY kube-local/pom.xml kube-local/
+COPY local-cluster/pom.xml local-cluster/
+COPY helm/pom.xml helm/
 COPY operator/pom.xml operator/
+COPY bench/pom.xml bench/
 RUN mvn -B -ntp -q -pl operator -am dependency:go-offline -Dspotless.check.skip=true || true
-COPY kube-local/src kube-local/src
+COPY local-cluster/src local-cluster/src
+COPY helm/src helm/src
 COPY operator/src operator/src
 COPY crds crds
 RUN mvn -B -ntp -q -pl operator -am package -DskipTests -Dspotless.check.skip=true

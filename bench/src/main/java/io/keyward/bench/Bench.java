@@ -19,7 +19,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.keyward.bench.ceiling.CeilingKey;
 import io.keyward.bench.ceiling.CeilingUser;
-import io.keyward.kubelocal.LocalKubeApiServer;
+import io.keyward.localcluster.LocalKubeApiServer;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeySpec;
 import io.keyward.operator.api.ApiKeyStatus;

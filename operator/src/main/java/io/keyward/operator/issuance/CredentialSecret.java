@@ -15,7 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
-/** The layout of a key's Secret (API.md, "The write-once Secret"): building and reading it. */
+/** The layout of a key's Secret (docs/api.md, "The write-once Secret"): building and reading it. */
 public final class CredentialSecret {
   public static final String TYPE = "keyward.io/api-key";
   public static final String MANAGED_BY = "app.kubernetes.io/managed-by";

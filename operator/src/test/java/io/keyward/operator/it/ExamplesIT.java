@@ -7,8 +7,8 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.keyward.chart.ArgoHealth;
 import io.keyward.operator.api.ApiKey;
-import io.keyward.operator.chart.ArgoHealth;
 import io.keyward.operator.issuance.CredentialSecret;
 import java.io.FileInputStream;
 import java.io.InputStream;
@@ -56,8 +56,7 @@ class ExamplesIT {
   private static void dashboardQueriesMatchWhatTheOperatorServes() throws Exception {
     com.fasterxml.jackson.databind.JsonNode dashboard =
         new com.fasterxml.jackson.databind.ObjectMapper()
-            .readTree(
-                io.keyward.operator.chart.Chart.dir().resolve("dashboards/keyward.json").toFile());
+            .readTree(io.keyward.chart.Chart.dir().resolve("dashboards/keyward.json").toFile());
     String scrape = operator.metrics().scrape();
     List<String> exprs = new ArrayList<>();
     dashboard

@@ -8,7 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
-import io.keyward.kubelocal.LocalKubeApiServer;
+import io.keyward.localcluster.LocalKubeApiServer;
 import io.keyward.operator.CrdFiles;
 import io.keyward.operator.KeywardOperator;
 import io.keyward.operator.issuance.CredentialSecret;

@@ -1,4 +1,4 @@
-package io.keyward.operator.chart;
+package io.keyward.chart;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.TemplateCommand;
@@ -19,7 +19,7 @@ public final class Chart {
 
   private Chart() {}
 
-  /** The chart's folder. */
+  /** The chart's folder, found from the working directory of any module of the build. */
   public static Path dir() {
     for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
       Path chart = p.resolve("helm/keyward");

@@ -1,4 +1,4 @@
-package io.keyward.operator.chart;
+package io.keyward.chart;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

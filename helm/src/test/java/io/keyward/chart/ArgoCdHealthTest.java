@@ -1,41 +1,48 @@
-package io.keyward.operator.chart;
+package io.keyward.chart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.keyward.operator.api.ApiKey;
-import io.keyward.operator.api.ApiKeyStatus;
-import io.keyward.operator.api.Condition;
 import java.nio.file.Files;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The Argo CD health check, run in Lua (luaj) on ApiKeys in each state. */
+/**
+ * The Argo CD health check, run in Lua (luaj) on ApiKeys in each state. The keys are written as the
+ * JSON Argo CD hands the check; ExamplesIT runs the same check on the operator's live objects.
+ */
 class ArgoCdHealthTest {
 
-  private static ApiKey key(String phase, String readyStatus, String reason, long observed) {
-    ApiKey k = new ApiKey();
-    k.setMetadata(new ObjectMetaBuilder().withName("k").withGeneration(2L).build());
+  private static Map<String, Object> key(
+      String phase, String readyStatus, String reason, long observed) {
+    Map<String, Object> k = new LinkedHashMap<>();
+    k.put("apiVersion", "keyward.io/v1alpha1");
+    k.put("kind", "ApiKey");
+    k.put("metadata", Map.of("name", "k", "generation", 2L));
     if (phase == null) {
       return k;
     }
-    ApiKeyStatus st = new ApiKeyStatus();
-    st.phase = phase;
-    st.observedGeneration = observed;
+    Map<String, Object> st = new LinkedHashMap<>();
+    st.put("phase", phase);
+    st.put("observedGeneration", observed);
     if (readyStatus != null) {
-      Condition verified = new Condition();
-      verified.type = "Verified";
-      verified.status = "True";
-      Condition ready = new Condition();
-      ready.type = "Ready";
-      ready.status = readyStatus;
-      ready.reason = reason;
-      ready.message = "because " + reason;
-      st.conditions.add(verified);
-      st.conditions.add(ready);
+      Map<String, Object> verified = Map.of("type", "Verified", "status", "True");
+      Map<String, Object> ready =
+          Map.of(
+              "type",
+              "Ready",
+              "status",
+              readyStatus,
+              "reason",
+              reason,
+              "message",
+              "because " + reason);
+      st.put("conditions", List.of(verified, ready));
     }
-    k.setStatus(st);
+    k.put("status", st);
     return k;
   }
 

@@ -1,10 +1,11 @@
-package io.keyward.operator.chart;
+package io.keyward.chart;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -13,28 +14,21 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Role;
-import io.keyward.operator.config.ConfigOption;
-import io.keyward.operator.config.KeywardConfig;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code helm lint --strict} and {@code helm template} of helm/keyward, through helm-java. */
 class HelmChartTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  /** Settings the chart sets itself (from the release and other values), not through config. */
-  private static final List<String> SET_BY_THE_CHART =
-      List.of("operator.namespace", "operator.metricsPort", "operator.leaderElection.enabled");
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   @Test
   void lintsCleanInStrictMode() {
@@ -74,37 +68,75 @@ class HelmChartTest {
   }
 
   @Test
-  void theRenderedConfigFileIsOneTheOperatorLoads(@TempDir Path dir) throws Exception {
+  void theRenderedConfigFileIsTheOneTheOperatorReadsAndHoldsOnlyItsSettings() throws Exception {
     Map<String, Object> values = new LinkedHashMap<>();
     values.put("config.limits.keysPerUser", 7);
     values.put("config.defaults.validity", "30d");
     values.put("config.operator.watchNamespaces", "team-a,team-b");
     List<HasMetadata> objects = Chart.render("ops", values);
-    ConfigMap cm = Chart.one(objects, ConfigMap.class);
-    Path file = dir.resolve("keyward.yaml");
-    Files.writeString(file, cm.getData().get("keyward.yaml"));
-    KeywardConfig config =
-        KeywardConfig.load(
-            Map.of("KEYWARD_CONFIG_FILE", file.toString(), "KEYWARD_OPERATOR_NAMESPACE", "ops"));
-    assertThat(config.keysPerUser()).isEqualTo(7);
-    assertThat(config.defaultValidity()).isEqualTo(java.time.Duration.ofDays(30));
-    assertThat(config.watchNamespaces()).containsExactlyInAnyOrder("team-a", "team-b");
-    assertThat(config.operatorNamespace()).isEqualTo("ops");
-    // The defaults of values.yaml are the operator's own defaults.
-    Path defaults = dir.resolve("defaults.yaml");
-    Files.writeString(
-        defaults,
-        Chart.one(Chart.render("keyward-system", Map.of()), ConfigMap.class)
-            .getData()
-            .get("keyward.yaml"));
-    assertThat(
-            KeywardConfig.load(
-                Map.of(
-                    "KEYWARD_CONFIG_FILE",
-                    defaults.toString(),
-                    "KEYWARD_OPERATOR_NAMESPACE",
-                    "keyward-system")))
-        .isEqualTo(KeywardConfig.defaults());
+    Map<String, String> file = configFile(objects);
+    assertThat(file)
+        .containsEntry("limits.keysPerUser", "7")
+        .containsEntry("defaults.validity", "30d")
+        .containsEntry("operator.watchNamespaces", "team-a,team-b");
+    // The operator refuses to start on a setting it does not know.
+    List<String> known =
+        OperatorSettings.all().stream().map(OperatorSettings.Setting::path).toList();
+    assertThat(known).containsAll(file.keySet());
+    // The file the operator is told to read is the one the ConfigMap is mounted as.
+    Deployment d = Chart.one(objects, Deployment.class);
+    Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+    String volume =
+        d.getSpec().getTemplate().getSpec().getVolumes().stream()
+            .filter(
+                v ->
+                    v.getConfigMap() != null
+                        && v.getConfigMap()
+                            .getName()
+                            .equals(Chart.one(objects, ConfigMap.class).getMetadata().getName()))
+            .findFirst()
+            .orElseThrow()
+            .getName();
+    VolumeMount mount =
+        c.getVolumeMounts().stream()
+            .filter(m -> m.getName().equals(volume))
+            .findFirst()
+            .orElseThrow();
+    assertThat(env(c)).containsEntry("KEYWARD_CONFIG_FILE", mount.getMountPath() + "/keyward.yaml");
+  }
+
+  @Test
+  void theChartsDefaultsAreTheOperatorsDefaults() throws Exception {
+    Map<String, String> expected = new LinkedHashMap<>();
+    for (OperatorSettings.Setting s : OperatorSettings.all()) {
+      if (s.fromConfigValues()) {
+        expected.put(s.path(), s.defaultValue());
+      }
+    }
+    assertThat(expected).isNotEmpty();
+    assertThat(configFile(Chart.render("keyward-system", Map.of()))).isEqualTo(expected);
+    // The settings the chart sets itself, from the release and its other values.
+    Container c =
+        Chart.one(Chart.render("keyward-system", Map.of()), Deployment.class)
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0);
+    JsonNode chartValues = YAML.readTree(Chart.dir().resolve("values.yaml").toFile());
+    for (OperatorSettings.Setting s : OperatorSettings.all()) {
+      if (s.fromConfigValues()) {
+        continue;
+      }
+      assertThat(c.getEnv())
+          .as("%s sets %s", s.helm(), s.env())
+          .anyMatch(e -> e.getName().equals(s.env()));
+      if (s.helm().matches("[a-z][A-Za-z.]*")) {
+        assertThat(chartValues.at("/" + s.helm().replace(".", "/")).asText())
+            .as("values.yaml %s", s.helm())
+            .isEqualTo(s.defaultValue());
+      }
+    }
   }
 
   @Test
@@ -150,12 +182,22 @@ class HelmChartTest {
         JSON.readTree(Chart.dir().resolve("values.schema.json").toFile())
             .at("/properties/config/properties");
     List<String> missing =
-        KeywardConfig.OPTIONS.stream()
-            .map(ConfigOption::path)
-            .filter(p -> !SET_BY_THE_CHART.contains(p))
+        OperatorSettings.all().stream()
+            .filter(OperatorSettings.Setting::fromConfigValues)
+            .map(OperatorSettings.Setting::path)
             .filter(p -> config.at("/" + p.replace(".", "/properties/")).isMissingNode())
             .toList();
     assertThat(missing).isEmpty();
+  }
+
+  /** The operator's configuration file as the chart renders it, by setting path. */
+  private static Map<String, String> configFile(List<HasMetadata> objects) throws Exception {
+    ConfigMap cm =
+        Chart.all(objects, ConfigMap.class).stream()
+            .filter(m -> m.getData().containsKey("keyward.yaml"))
+            .findFirst()
+            .orElseThrow();
+    return OperatorSettings.flatten(YAML.readTree(cm.getData().get("keyward.yaml")));
   }
 
   private static Map<String, String> env(Container c) {

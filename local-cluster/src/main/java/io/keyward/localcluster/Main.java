@@ -1,12 +1,12 @@
-package io.keyward.kubelocal;
+package io.keyward.localcluster;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Runs a local API server until stopped (Ctrl-C): {@code java -cp kube-local.jar
- * io.keyward.kubelocal.Main <kubeconfig path>}. Used by bin/run when no cluster is at hand.
+ * Runs a local API server until stopped (Ctrl-C): {@code java -cp local-cluster.jar
+ * io.keyward.localcluster.Main <kubeconfig path>}. Used by bin/run when no cluster is at hand.
  */
 public final class Main {
   private Main() {}

@@ -1,4 +1,4 @@
-package io.keyward.kubelocal;
+package io.keyward.localcluster;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -283,13 +283,13 @@ public final class LocalKubeApiServer implements AutoCloseable {
 
   private static Path findProvisionScript() {
     for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      Path script = p.resolve("scripts/provision-kube.sh");
+      Path script = p.resolve("bin/provision-kube");
       if (Files.isRegularFile(script)) {
         return script;
       }
     }
     throw new IllegalStateException(
-        "kube-apiserver binaries are missing and scripts/provision-kube.sh was not found above "
+        "kube-apiserver binaries are missing and bin/provision-kube was not found above "
             + Path.of("").toAbsolutePath());
   }
 
