@@ -9,8 +9,8 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
- * What an issued key's renewal policy does now (docs/api.md, lifecycle step 4), and when to look next.
- * Pure: the time is a parameter, so tests move it instead of sleeping.
+ * What an issued key's renewal policy does now (docs/api.md, lifecycle step 4), and when to look
+ * next. Pure: the time is a parameter, so tests move it instead of sleeping.
  *
  * <p>The rules, in order: a key past its {@code expiresAt} is never revived (Rotate and Extend
  * issue a new key, Never expires it, a renew request re-issues it); a new {@code keyward.io/rotate}
