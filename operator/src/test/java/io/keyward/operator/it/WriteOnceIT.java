@@ -139,14 +139,11 @@ class WriteOnceIT {
 
   /** Creates the key's Secret as an issuance would, with that material. */
   private static Secret writeSecret(ApiKey key, Material m) {
-    Secret written =
-        client()
-            .secrets()
-            .inNamespace(NS)
-            .resource(CredentialSecret.build(key, m.settings(), m.material(), m.plan()))
-            .create();
-    RealCluster.remember(written);
-    return written;
+    return client()
+        .secrets()
+        .inNamespace(NS)
+        .resource(CredentialSecret.build(key, m.settings(), m.material(), m.plan()))
+        .create();
   }
 
   /**
