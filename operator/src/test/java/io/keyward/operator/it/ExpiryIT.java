@@ -179,7 +179,8 @@ class ExpiryIT {
     // previous key no earlier than the test saw it lose it (seeing it late only makes this pass).
     Instant validUntil = issuedAt.plusSeconds(3);
     assertThat(graceEndedAt.get(0)).as("%s", changes).isAfterOrEqualTo(validUntil);
-    // Within 1 s: the Revoked event, written after the Secret, was created within 1 s of it.
+    // Within 1 s: the Revoked event, written after the Secret, was created in a second that began
+    // no later than validUntil.
     Event revokedEvent = only(awaitEvents(NS, "rotating", "Revoked"));
     Instant graceSecond = serverSecond(revokedEvent);
     System.out.printf(
@@ -531,16 +532,16 @@ class ExpiryIT {
     assertThat(scrape).contains("keyward_apikey_issuance_seconds_count");
   }
 
-  /**
-   * The second the API server created an event in (its creationTimestamp is whole seconds), as the
-   * operator's clock tells it: the server's clock is this machine's, the operator's is moved on by
-   * the test.
-   */
   private static Event only(List<Event> events) {
     assertThat(events).hasSize(1);
     return events.get(0);
   }
 
+  /**
+   * The second the API server created an event in (its creationTimestamp is whole seconds), as the
+   * operator's clock tells it: the server's clock is this machine's, the operator's is moved on by
+   * the test.
+   */
   private static Instant serverSecond(Event event) {
     assertThat(event.getCount()).as("one event, created for this occurrence").isIn(null, 1);
     return Instant.parse(event.getMetadata().getCreationTimestamp())
