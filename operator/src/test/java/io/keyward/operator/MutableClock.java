@@ -36,6 +36,11 @@ public final class MutableClock extends Clock {
     offset.updateAndGet(o -> o.plus(d));
   }
 
+  /** How far {@link #advance} has moved this clock: its time minus the system clock's (ticking). */
+  public Duration offset() {
+    return offset.get();
+  }
+
   @Override
   public ZoneId getZone() {
     return ZoneOffset.UTC;

@@ -52,16 +52,16 @@ class IssuanceIT {
 
   @Test
   void hmacKeyIsIssuedIntoASecretExactlyAsSpecified() throws Exception {
-    Instant before = Instant.now().minusSeconds(1);
-    key(
-        NS,
-        "eth-bot",
-        "ivy",
-        s -> {
-          s.permissions = List.of("read", "trade");
-          s.ipWhitelist = List.of("203.0.113.10", "2001:DB8:0:0::1");
-          s.validity = "30d";
-        });
+    ApiKey created =
+        key(
+            NS,
+            "eth-bot",
+            "ivy",
+            s -> {
+              s.permissions = List.of("read", "trade");
+              s.ipWhitelist = List.of("203.0.113.10", "2001:DB8:0:0::1");
+              s.validity = "30d";
+            });
     ApiKey key = awaitKey(NS, "eth-bot", phase("Active"));
     var st = key.getStatus();
 
@@ -72,7 +72,12 @@ class IssuanceIT {
     assertThat(st.pending).isNull();
     assertThat(st.observedGeneration).isEqualTo(key.getMetadata().getGeneration());
     Instant issued = Instant.parse(st.issuedAt);
-    assertThat(issued).isAfterOrEqualTo(before.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+    // Issued between the ApiKey's creation and its Secret's, both stamped by the server (to the
+    // second, as issuedAt is): a time of this issuance, not of the test's clock.
+    assertThat(issued)
+        .isAfterOrEqualTo(Instant.parse(created.getMetadata().getCreationTimestamp()))
+        .isBeforeOrEqualTo(
+            Instant.parse(secret(NS, "eth-bot-credentials").getMetadata().getCreationTimestamp()));
     assertThat(Instant.parse(st.expiresAt)).isEqualTo(issued.plus(Duration.ofDays(30)));
     // The default renewBefore (14d) shrinks to a third of a 30d validity.
     assertThat(Instant.parse(st.renewAt)).isEqualTo(issued.plus(Duration.ofDays(20)));

@@ -169,7 +169,7 @@ class QuotaIT {
       // And it stays so: nothing more is issued while the waiting keys are reconciled again.
       await()
           .during(Duration.ofSeconds(2))
-          .atMost(Duration.ofSeconds(5))
+          .atMost(Duration.ofSeconds(2).plus(WAIT))
           .untilAsserted(
               () -> assertThat(secretsEverWritten).as("watched: %s", seen).hasSize(LIMIT));
       List<ApiKey> keys = keys(ns);
@@ -231,7 +231,7 @@ class QuotaIT {
       assertThat(waiting(after)).hasSize(KEYS - 2 * LIMIT);
       await()
           .during(Duration.ofSeconds(2))
-          .atMost(Duration.ofSeconds(5))
+          .atMost(Duration.ofSeconds(2).plus(WAIT))
           .untilAsserted(
               () -> assertThat(secretsEverWritten).as("watched: %s", seen).hasSize(2 * LIMIT));
       assertLedgerExact(userName, after);
