@@ -2,7 +2,6 @@ package io.keyward.operator.apikey;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -90,6 +89,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   private final KeyAnnouncer announcer;
   private final CodeVerifier verifier;
   private final EventRecorder events;
+  private final KeywardMetrics metrics;
   private final UserWakes wakes = new UserWakes();
   private KeyObserver observer;
   private KeyActions actions;
@@ -117,8 +117,6 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
     this.announcer = new KeyAnnouncer(events, audit, metrics);
     this.metrics = metrics;
   }
-
-  private final KeywardMetrics metrics;
 
   @Override
   public List<EventSource<?, ApiKey>> prepareEventSources(EventSourceContext<ApiKey> context) {
@@ -246,15 +244,6 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
         if (current == null || current.isMarkedForDeletion()) {
           return UpdateControl.noUpdate();
         }
-      } catch (KubernetesClientException e) {
-        if (e.getCode() == 409 && attempt < ATTEMPTS) {
-          current = client.resources(ApiKey.class).inNamespace(ns(key)).withName(name(key)).get();
-          if (current == null || current.isMarkedForDeletion()) {
-            return UpdateControl.noUpdate();
-          }
-          continue;
-        }
-        throw e;
       }
     }
   }
@@ -305,10 +294,12 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   /** The next look: the plan's deadline, or the end of a lock a refused code left. */
   private UpdateControl<ApiKey> lookAgain(Instant now, KeyPlan plan, KeyActions.Done done) {
     Instant next = plan.next();
-    if (done.slotLost() != null) {
+    if (done.slotLost() != null
+        || (plan.access() != null && plan.access().awaitsCode() && !done.codeAccepted())) {
+      // The step did not run: the user's next change, or a new code, brings the key back.
       next = null;
-    } else if (done.code() != null
-        && done.code().outcome() != io.keyward.operator.mfa.TotpGuard.Outcome.ACCEPTED) {
+    }
+    if (done.code() != null && !done.codeAccepted()) {
       Instant lock = done.code().next().lockedUntil();
       if (lock != null && lock.isAfter(now) && (next == null || lock.isBefore(next))) {
         next = lock;

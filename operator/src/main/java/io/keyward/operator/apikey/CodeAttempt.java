@@ -1,7 +1,9 @@
 package io.keyward.operator.apikey;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.keyward.operator.api.ApiKey;
+import io.keyward.operator.kube.Stale;
 import io.keyward.operator.mfa.CodeVerifier;
 import io.keyward.operator.mfa.TotpGuard;
 
@@ -23,7 +25,15 @@ final class CodeAttempt {
     if (taken) {
       return key;
     }
-    CodeVerifier.Taken<ApiKey> t = CodeVerifier.take(client, key);
+    CodeVerifier.Taken<ApiKey> t;
+    try {
+      t = CodeVerifier.take(client, key);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        throw new Stale("the ApiKey changed before its code was taken");
+      }
+      throw e;
+    }
     taken = true;
     if (t == null) {
       return key;

@@ -133,6 +133,13 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
                     ApiKeyReconciler.owners(k).stream()
                         .map(ResourceID::new)
                         .collect(java.util.stream.Collectors.toSet()))
+            // Without this mapper JOSDK keeps an index from each user to its keys, which nothing
+            // here reads: a user's keys are its ledger.
+            .withPrimaryToSecondaryMapper(
+                (ApiUser u) ->
+                    KeyLedger.slots(u).stream()
+                        .map(s -> new ResourceID(s.name(), s.namespace()))
+                        .collect(java.util.stream.Collectors.toSet()))
             .withOnAddFilter(k -> false)
             .withOnUpdateFilter(
                 (next, previous) ->

@@ -25,26 +25,37 @@ final class KeyOwnersStore extends BasicItemStore<ApiKey> {
 
   static ApiKey project(ApiKey k) {
     ObjectMeta m = k.getMetadata();
-    ApiKey p = new ApiKey();
     ObjectMeta meta = new ObjectMeta();
-    meta.setName(m.getName());
-    meta.setNamespace(m.getNamespace());
-    meta.setUid(m.getUid());
+    // Only what is read; the rest null, not the empty collections a fresh ObjectMeta carries.
+    meta.setAnnotations(null);
+    meta.setLabels(null);
+    meta.setFinalizers(null);
+    meta.setManagedFields(null);
+    meta.setOwnerReferences(null);
+    meta.setAdditionalProperties(null);
+    // The ApiKey controller's cache holds the same strings (kube.SharedStrings): share them.
+    meta.setName(intern(m.getName()));
+    meta.setNamespace(intern(m.getNamespace()));
+    meta.setUid(intern(m.getUid()));
     meta.setResourceVersion(m.getResourceVersion());
     meta.setDeletionTimestamp(m.getDeletionTimestamp());
+    ApiKey p = new ApiKey();
     p.setMetadata(meta);
-    if (k.getSpec() != null) {
-      ApiKeySpec spec = new ApiKeySpec();
-      spec.user = k.getSpec().user;
-      p.setSpec(spec);
-    }
+    ApiKeySpec spec = new ApiKeySpec();
+    spec.user = k.getSpec() == null ? null : intern(k.getSpec().user);
+    p.setSpec(spec);
+    ApiKeyStatus status = null;
     if (k.getStatus() != null && k.getStatus().effective != null) {
-      ApiKeyStatus status = new ApiKeyStatus();
+      status = new ApiKeyStatus();
       status.conditions = null;
       status.effective = new ApiKeyStatus.Effective();
-      status.effective.user = k.getStatus().effective.user;
-      p.setStatus(status);
+      status.effective.user = intern(k.getStatus().effective.user);
     }
+    p.setStatus(status);
     return p;
+  }
+
+  private static String intern(String s) {
+    return s == null ? null : s.intern();
   }
 }
