@@ -205,7 +205,8 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
             clock,
             name -> users.get(new ResourceID(name)),
             name -> keys.byIndex(USER_INDEX, name),
-            k -> secrets.get(new ResourceID(secretName(k), k.getMetadata().getNamespace())));
+            k -> secrets.get(new ResourceID(secretName(k), k.getMetadata().getNamespace())),
+            (namespace, name) -> keys.get(new ResourceID(name, namespace)));
     actions =
         new KeyActions(
             issuer,
@@ -255,39 +256,19 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   @Override
   public ErrorStatusUpdateControl<ApiKey> updateErrorStatus(
       ApiKey key, Context<ApiKey> context, Exception e) {
-    ReconcileFailure failure = ReconcileFailure.of(e);
-    var retry = context.getRetryInfo();
-    if (!failure.reportAt(
-        retry.map(r -> r.getAttemptCount()).orElse(0),
-        retry.map(r -> r.isLastAttempt()).orElse(false))) {
+    Optional<ReconcileFailure> failure = ReconcileFailure.toReport(e, context.getRetryInfo());
+    if (failure.isEmpty()) {
       // A conflict or an unreachable server: JOSDK's retry usually gets past it.
       return ErrorStatusUpdateControl.defaultErrorProcessing();
     }
-    LOG.warn("ApiKey {}/{}: {}: {}", ns(key), name(key), failure.reason(), failure.message());
+    ReconcileFailure f = failure.get();
+    LOG.warn("ApiKey {}/{}: {}: {}", ns(key), name(key), f.reason(), f.message());
     ApiKeyStatus status = KeyStatus.copy(key.getStatus());
-    Optional<io.keyward.operator.api.Condition> before =
-        Conditions.find(status.conditions, Conditions.READY);
-    Conditions.set(
-        status.conditions,
-        Conditions.READY,
-        false,
-        failure.reason(),
-        failure.message(),
-        key.getMetadata().getGeneration(),
-        clock.instant());
     if (status.phase == null) {
       status.phase = "Pending";
     }
-    try {
-      writeStatus(key, status, context);
-    } catch (RuntimeException written) {
-      // A newer version exists, or the server is unreachable: the retry decides again.
-    }
-    if (before.isEmpty()
-        || !failure.reason().equals(before.get().reason)
-        || !failure.message().equals(before.get().message)) {
-      events.warning(key, failure.reason(), failure.message());
-    }
+    f.record(
+        key, status.conditions, clock.instant(), () -> writeStatus(key, status, context), events);
     return ErrorStatusUpdateControl.noStatusUpdate();
   }
 

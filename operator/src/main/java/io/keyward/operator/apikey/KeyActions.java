@@ -105,12 +105,15 @@ final class KeyActions {
     ApiKey key = o.key();
     if (plan.claimSlot()) {
       KeySettings s = o.facts().validation().settings();
-      SlotLedger.Decision d =
+      KeyLedger.Claimed claimed =
           ledger.claim(
               o.user(),
               new SlotLedger.Slot(ns(key), name(key), key.getMetadata().getUid(), s.type()),
               o.atMostWaiting(),
-              o.olderWaiting());
+              o.olderWaiting(),
+              o.orphans());
+      announcer.reclaimed(o.user(), claimed.reclaimed());
+      SlotLedger.Decision d = claimed.decision();
       if (d instanceof SlotLedger.Wait w) {
         return new Done(key, w, null, null, false, null);
       }

@@ -205,6 +205,21 @@ final class KeyAnnouncer {
     events.warning(key, "VerificationFailed", "TOTP code not checked: " + why);
   }
 
+  /** Slots of vanished keys that a claim released, told on their user. */
+  void reclaimed(
+      io.keyward.operator.api.ApiUser user, List<io.keyward.operator.quota.SlotLedger.Slot> slots) {
+    for (io.keyward.operator.quota.SlotLedger.Slot s : slots) {
+      LOG.info(
+          "ApiUser {}: reclaimed the slot of {}, which no longer exists",
+          user.getMetadata().getName(),
+          s.id());
+      events.normal(
+          user,
+          "SlotReclaimed",
+          "slot of ApiKey " + s.id() + " reclaimed: the key no longer exists");
+    }
+  }
+
   /** A deleted key's revocation. */
   void revoked(ApiKey key, String secretName, boolean deleted) {
     ApiKeyStatus status = key.getStatus() == null ? new ApiKeyStatus() : key.getStatus();

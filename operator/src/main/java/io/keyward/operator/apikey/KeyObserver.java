@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.stream.Collectors;
@@ -42,6 +43,7 @@ final class KeyObserver {
   private final Function<String, Optional<ApiUser>> users;
   private final Function<String, List<ApiKey>> keysOfUser;
   private final Function<ApiKey, Optional<Secret>> cachedSecret;
+  private final BiFunction<String, String, Optional<ApiKey>> cachedKey;
 
   /**
    * What was observed: the facts, and the objects the actions write on.
@@ -49,6 +51,7 @@ final class KeyObserver {
    * @param secret the key's Secret as last read (null when absent or not looked at)
    * @param atMostWaiting how many of the user's keys, other than this one, hold no slot
    * @param olderWaiting counts those that wait ahead of this one (asked only when slots are short)
+   * @param orphans slots of the user whose key no longer exists: released by the claim
    */
   record Observation(
       KeyFacts facts,
@@ -56,7 +59,8 @@ final class KeyObserver {
       ApiUser user,
       Secret secret,
       int atMostWaiting,
-      IntSupplier olderWaiting) {}
+      IntSupplier olderWaiting,
+      Set<String> orphans) {}
 
   KeyObserver(
       KubernetesClient client,
@@ -65,7 +69,9 @@ final class KeyObserver {
       Clock clock,
       Function<String, Optional<ApiUser>> users,
       Function<String, List<ApiKey>> keysOfUser,
-      Function<ApiKey, Optional<Secret>> cachedSecret) {
+      Function<ApiKey, Optional<Secret>> cachedSecret,
+      BiFunction<String, String, Optional<ApiKey>> cachedKey) {
+    this.cachedKey = cachedKey;
     this.client = client;
     this.rules = rules;
     this.ledger = ledger;
@@ -112,6 +118,7 @@ final class KeyObserver {
     KeyFacts.Slot slot = null;
     int atMost = 0;
     IntSupplier older = () -> 0;
+    Set<String> orphans = Set.of();
     Secret secret = cachedSecret.apply(key).orElse(null);
     SecretCheck.Verdict verdict = null;
     boolean drift = false;
@@ -128,7 +135,16 @@ final class KeyObserver {
                   .filter(u -> !u.equals(uid) && !holders.contains(u))
                   .count();
       older = memo(() -> olderWaiting(key, user, ofUser, holders));
-      SlotLedger.Decision d = SlotLedger.decide(KeyLedger.slots(user), limit, uid, atMost, older);
+      List<SlotLedger.Slot> ledger = KeyLedger.slots(user);
+      SlotLedger.Decision d = SlotLedger.decide(ledger, limit, uid, atMost, older);
+      if (d instanceof SlotLedger.Wait) {
+        // Only when a key waits does a slot whose key vanished (deleted without its finalizer,
+        // or while no operator ran) matter: it is released by this key's claim.
+        orphans = orphans(ledger);
+        if (!orphans.isEmpty()) {
+          d = SlotLedger.decide(SlotLedger.without(ledger, orphans), limit, uid, atMost, older);
+        }
+      }
       slot =
           d instanceof SlotLedger.Wait w
               ? new KeyFacts.Slot.Wait(w)
@@ -136,8 +152,13 @@ final class KeyObserver {
 
       ApiKeyStatus planned = startsOver ? KeyPlanner.startedOver(status, renew) : status;
       verdict = KeyIssuer.decide(key, planned, settings, secret);
+      // Decided on the cache: a settled key, a first issuance, and a pending key the Secret holds
+      // (this operator's own write of the pass before, which the cache overlay shows). Finishing
+      // that one is a status write with the read resourceVersion; were the Secret changed since,
+      // the next pass sees it and decides on that.
       boolean simple =
           verdict == SecretCheck.Verdict.STEADY
+              || verdict == SecretCheck.Verdict.FINISH_PENDING
               || (verdict == SecretCheck.Verdict.ISSUE && planned.pending == null);
       if (fromServer || !simple) {
         // Anything that writes on an unusual verdict decides on what the server has now.
@@ -182,7 +203,28 @@ final class KeyObserver {
             code,
             totp,
             terminating);
-    return new Observation(facts, key, user, secret, atMost, older);
+    return new Observation(facts, key, user, secret, atMost, older, orphans);
+  }
+
+  /**
+   * Slots whose key no longer exists. The cache shows most keys; one it does not show, or shows
+   * with another uid, is looked up on the server, since the cache may lag behind a key that just
+   * claimed (on another replica). A uid never comes back, so an orphan stays one.
+   */
+  private Set<String> orphans(List<SlotLedger.Slot> ledger) {
+    Set<String> orphans = new java.util.HashSet<>();
+    for (SlotLedger.Slot slot : ledger) {
+      Optional<ApiKey> cached = cachedKey.apply(slot.namespace(), slot.name());
+      if (cached.isPresent() && slot.uid().equals(cached.get().getMetadata().getUid())) {
+        continue;
+      }
+      ApiKey live =
+          client.resources(ApiKey.class).inNamespace(slot.namespace()).withName(slot.name()).get();
+      if (live == null || !slot.uid().equals(live.getMetadata().getUid())) {
+        orphans.add(slot.uid());
+      }
+    }
+    return orphans;
   }
 
   /** The server has a newer version of the key (or none); the reconciliation starts again. */

@@ -16,11 +16,9 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
-import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.api.Condition;
-import io.keyward.operator.apikey.ApiKeyReconciler;
 import io.keyward.operator.audit.AuditLog;
 import io.keyward.operator.config.KeywardConfig;
 import io.keyward.operator.issuance.CredentialSecret;
@@ -36,12 +34,10 @@ import io.keyward.operator.mfa.EnrolmentSecret;
 import io.keyward.operator.mfa.Totp;
 import io.keyward.operator.mfa.TotpGuard;
 import io.keyward.operator.quota.KeyLedger;
-import io.keyward.operator.quota.SlotLedger;
 import io.keyward.operator.validation.ApiUserRules;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -51,9 +47,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles ApiUsers in the ApiKey controller's shape: observe (the user, its enrolment Secret,
- * the slots whose key is gone, a code), plan ({@link UserPlanner}), act (at most the enrolment
- * Secret), then one status write ({@link UserStatus}) and the events of what changed.
+ * Reconciles ApiUsers in the ApiKey controller's shape: observe (the user, its enrolment Secret, a
+ * code), plan ({@link UserPlanner}), act (at most the enrolment Secret), then one status write
+ * ({@link UserStatus}) and the events of what changed.
  */
 // Not generation-aware: the TOTP code annotation changes no generation. A status change that only
 // claims or releases slots (the most frequent write by far) needs no reconciliation.
@@ -79,7 +75,6 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
   private final CodeVerifier verifier;
   private final Totp totp;
   private InformerEventSource<Secret, ApiUser> enrolments;
-  private InformerEventSource<ApiKey, ApiUser> keys;
 
   public ApiUserReconciler(
       KubernetesClient client,
@@ -121,37 +116,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(ApiUser.class, true))
                 .build(),
             context);
-    // Which keys exist, and whom to tell when a key stops being one of a user's (deleted, also
-    // when its finalizer was taken off by hand; being deleted; moved to another user): that frees
-    // a slot, or orphans one. Additions and other updates free nothing.
-    var keyConfig =
-        InformerEventSourceConfiguration.from(ApiKey.class, ApiUser.class)
-            .withName("apikeys")
-            .withItemStore(new KeyOwnersStore())
-            .withSecondaryToPrimaryMapper(
-                (ApiKey k) ->
-                    ApiKeyReconciler.owners(k).stream()
-                        .map(ResourceID::new)
-                        .collect(java.util.stream.Collectors.toSet()))
-            // Without this mapper JOSDK keeps an index from each user to its keys, which nothing
-            // here reads: a user's keys are its ledger.
-            .withPrimaryToSecondaryMapper(
-                (ApiUser u) ->
-                    KeyLedger.slots(u).stream()
-                        .map(s -> new ResourceID(s.name(), s.namespace()))
-                        .collect(java.util.stream.Collectors.toSet()))
-            .withOnAddFilter(k -> false)
-            .withOnUpdateFilter(
-                (next, previous) ->
-                    !ApiKeyReconciler.owners(next).equals(ApiKeyReconciler.owners(previous))
-                        || !Objects.equals(
-                            next.getMetadata().getDeletionTimestamp(),
-                            previous.getMetadata().getDeletionTimestamp()));
-    if (!config.watchNamespaces().isEmpty()) {
-      keyConfig.withNamespaces(config.watchNamespaces());
-    }
-    keys = new InformerEventSource<>(keyConfig.build(), context);
-    return List.of(enrolments, keys);
+    return List.of(enrolments);
   }
 
   /**
@@ -221,35 +186,21 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
   @Override
   public ErrorStatusUpdateControl<ApiUser> updateErrorStatus(
       ApiUser user, Context<ApiUser> context, Exception e) {
-    ReconcileFailure failure = ReconcileFailure.of(e);
-    var retry = context.getRetryInfo();
-    if (!failure.reportAt(
-        retry.map(r -> r.getAttemptCount()).orElse(0),
-        retry.map(r -> r.isLastAttempt()).orElse(false))) {
+    Optional<ReconcileFailure> failure = ReconcileFailure.toReport(e, context.getRetryInfo());
+    if (failure.isEmpty()) {
       // A conflict or an unreachable server: JOSDK's retry usually gets past it.
       return ErrorStatusUpdateControl.defaultErrorProcessing();
     }
-    LOG.warn(
-        "ApiUser {}: {}: {}", user.getMetadata().getName(), failure.reason(), failure.message());
+    ReconcileFailure f = failure.get();
+    LOG.warn("ApiUser {}: {}: {}", user.getMetadata().getName(), f.reason(), f.message());
     ApiUserStatus status =
         StatusWriter.copy(user.getStatus(), ApiUserStatus.class, ApiUserStatus::new);
-    Optional<Condition> before = Conditions.find(status.conditions, Conditions.READY);
-    Conditions.set(
+    f.record(
+        user,
         status.conditions,
-        Conditions.READY,
-        false,
-        failure.reason(),
-        failure.message(),
-        user.getMetadata().getGeneration(),
-        clock.instant());
-    try {
-      StatusWriter.write(client, user, status);
-    } catch (RuntimeException written) {
-      // A newer version exists, or the server is unreachable: the retry decides again.
-    }
-    if (before.isEmpty() || !failure.message().equals(before.get().message)) {
-      events.warning(user, failure.reason(), failure.message());
-    }
+        clock.instant(),
+        () -> StatusWriter.write(client, user, status),
+        events);
     return ErrorStatusUpdateControl.noStatusUpdate();
   }
 
@@ -276,7 +227,6 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
         violations,
         mfa,
         user.getSpec() != null && Boolean.TRUE.equals(user.getSpec().suspended),
-        orphans(user),
         namespace + "/" + secretName,
         enrolment,
         code,
@@ -296,24 +246,6 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
             && EnrolmentSecret.PURPOSE.equals(labels.get(EnrolmentSecret.LABEL_PURPOSE))
             && user.getMetadata().getName().equals(labels.get(CredentialSecret.LABEL_USER));
     return leftover ? new UserFacts.Enrolment.Leftover() : new UserFacts.Enrolment.Foreign();
-  }
-
-  /** Slots whose key no longer exists (deleted while no operator ran, or force-deleted). */
-  private Set<String> orphans(ApiUser user) {
-    Set<String> orphans = new HashSet<>();
-    for (SlotLedger.Slot slot : KeyLedger.slots(user)) {
-      Optional<ApiKey> cached = keys.get(new ResourceID(slot.name(), slot.namespace()));
-      if (cached.isPresent() && slot.uid().equals(cached.get().getMetadata().getUid())) {
-        continue;
-      }
-      // The cache may lag behind a key that just claimed: only the server's answer counts.
-      ApiKey live =
-          client.resources(ApiKey.class).inNamespace(slot.namespace()).withName(slot.name()).get();
-      if (live == null || !slot.uid().equals(live.getMetadata().getUid())) {
-        orphans.add(slot.uid());
-      }
-    }
-    return orphans;
   }
 
   /** Creates the enrolment Secret where the plan says so. */
@@ -366,13 +298,6 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
       UserStatus.Next next,
       Optional<List<Long>> steps) {
     String name = f.name();
-    for (SlotLedger.Slot s : next.released()) {
-      LOG.info("ApiUser {}: reclaimed the slot of {}, which no longer exists", name, s.id());
-      events.normal(
-          user,
-          "SlotReclaimed",
-          "slot of ApiKey " + s.id() + " reclaimed: the key no longer exists");
-    }
     if (done.created()) {
       events.normal(
           user,

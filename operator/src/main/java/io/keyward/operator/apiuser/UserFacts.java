@@ -3,7 +3,6 @@ package io.keyward.operator.apiuser;
 import io.keyward.operator.api.ApiUserStatus;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Everything one reconciliation of an ApiUser knows before it decides, gathered by the reconciler
@@ -13,7 +12,6 @@ import java.util.Set;
  * @param violations the spec's rule violations (empty: valid)
  * @param mfaRequired {@code mfa.totp} is not Disabled
  * @param suspended {@code spec.suspended}
- * @param orphans slots whose key no longer exists (their uids)
  * @param enrolmentSecret namespace/name of the user's enrolment Secret
  * @param enrolment the enrolment Secret as found (null when MFA is off or the spec is invalid)
  * @param code a TOTP code arrived on the user
@@ -27,7 +25,6 @@ public record UserFacts(
     List<String> violations,
     boolean mfaRequired,
     boolean suspended,
-    Set<String> orphans,
     String enrolmentSecret,
     Enrolment enrolment,
     boolean code,

@@ -1,18 +1,16 @@
 package io.keyward.operator.apiuser;
 
 import java.time.Instant;
-import java.util.Set;
 
 /**
  * What one reconciliation of an ApiUser does: at most one write besides its status (the enrolment
  * Secret), and what its one status write changes.
  *
  * @param step the one action besides the status write
- * @param reclaim slots to release: their keys no longer exist
  * @param code what to do with a code that arrived
  * @param next when to look again (the end of a verification lock), or null
  */
-public record UserPlan(Step step, Set<String> reclaim, Code code, Instant next) {
+public record UserPlan(Step step, Code code, Instant next) {
 
   /** The closed set of actions. */
   public sealed interface Step {}

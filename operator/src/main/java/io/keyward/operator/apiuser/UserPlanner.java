@@ -5,9 +5,9 @@ import io.keyward.operator.mfa.TotpGuard;
 
 /**
  * Decides what one reconciliation of an ApiUser does, from {@link UserFacts} alone. Pure. The rules
- * (README, "Accounts"): a slot whose key no longer exists is reclaimed; with MFA (and a valid spec)
- * the enrolment Secret is created once, and one that is not Keyward's is never touched; a code
- * confirms enrolment once and is not needed after, nor without MFA.
+ * (README, "Accounts"): with MFA (and a valid spec) the enrolment Secret is created once, and one
+ * that is not Keyward's is never touched; a code confirms enrolment once and is not needed after,
+ * nor without MFA.
  */
 public final class UserPlanner {
   private UserPlanner() {}
@@ -45,10 +45,7 @@ public final class UserPlanner {
     }
     TotpGuard.State totp = CodeVerifier.state(f.status() == null ? null : f.status().mfa);
     return new UserPlan(
-        step,
-        f.orphans(),
-        code,
-        f.mfaRequired() && totp.lockedAt(f.now()) ? totp.lockedUntil() : null);
+        step, code, f.mfaRequired() && totp.lockedAt(f.now()) ? totp.lockedUntil() : null);
   }
 
   /** The message of an enrolment Secret name taken by something that is not Keyward's. */

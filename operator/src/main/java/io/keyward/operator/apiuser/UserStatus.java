@@ -4,9 +4,6 @@ import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.kube.Conditions;
 import io.keyward.operator.mfa.CodeVerifier;
 import io.keyward.operator.mfa.TotpGuard;
-import io.keyward.operator.quota.KeyLedger;
-import io.keyward.operator.quota.SlotLedger;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -32,15 +29,10 @@ final class UserStatus {
   /**
    * The next status and what it changed.
    *
-   * @param released the slots reclaimed
    * @param code the checked code's decision (null: not checked)
    * @param reset a confirmed enrolment was reset (its Secret was replaced or lost)
    */
-  record Next(
-      ApiUserStatus status,
-      List<SlotLedger.Slot> released,
-      TotpGuard.Decision code,
-      boolean reset) {}
+  record Next(ApiUserStatus status, TotpGuard.Decision code, boolean reset) {}
 
   /**
    * The next status, built on {@code current} (a copy of the server's).
@@ -50,12 +42,6 @@ final class UserStatus {
   static Next build(
       UserFacts f, UserPlan p, Done d, ApiUserStatus current, Optional<List<Long>> steps) {
     ApiUserStatus s = current;
-    List<SlotLedger.Slot> ledger = KeyLedger.slots(s);
-    List<SlotLedger.Slot> released =
-        ledger.stream().filter(slot -> p.reclaim().contains(slot.uid())).toList();
-    if (!released.isEmpty()) {
-      s.keyRefs = new ArrayList<>(KeyLedger.refs(SlotLedger.without(ledger, p.reclaim())));
-    }
     if (s.mfa == null) {
       s.mfa = new ApiUserStatus.MfaStatus();
     }
@@ -133,6 +119,6 @@ final class UserStatus {
         message,
         f.generation(),
         f.now());
-    return new Next(s, released, code, reset);
+    return new Next(s, code, reset);
   }
 }

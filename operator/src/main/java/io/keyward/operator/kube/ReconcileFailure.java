@@ -1,7 +1,13 @@
 package io.keyward.operator.kube;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.reconciler.RetryInfo;
+import io.keyward.operator.api.Condition;
 import io.keyward.operator.issuance.IssuanceException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * A failure that ended a reconciliation, as a condition reason a user can act on and a message that
@@ -21,6 +27,51 @@ public record ReconcileFailure(String reason, String message, boolean passing) {
   /** Whether to report it now, on the given attempt (JOSDK counts from 1; 0 when unknown). */
   public boolean reportAt(int attempt, boolean last) {
     return !passing || last || attempt >= REPORT_AFTER;
+  }
+
+  /**
+   * The failure an exception that ended a reconciliation is to be reported as, or empty while a
+   * passing one may still be got past by JOSDK's retry.
+   */
+  public static Optional<ReconcileFailure> toReport(Exception e, Optional<RetryInfo> retry) {
+    ReconcileFailure failure = of(e);
+    return failure.reportAt(
+            retry.map(RetryInfo::getAttemptCount).orElse(0),
+            retry.map(RetryInfo::isLastAttempt).orElse(false))
+        ? Optional.of(failure)
+        : Optional.empty();
+  }
+
+  /**
+   * Records the failure on {@code conditions} (the Ready condition of a copy of the resource's
+   * status), writes that status with {@code write} (a failure to write is left to the retry), and
+   * sends an event when the reason or message is new.
+   */
+  public void record(
+      HasMetadata resource,
+      List<Condition> conditions,
+      Instant now,
+      Runnable write,
+      EventRecorder events) {
+    Optional<Condition> before = Conditions.find(conditions, Conditions.READY);
+    Conditions.set(
+        conditions,
+        Conditions.READY,
+        false,
+        reason,
+        message,
+        resource.getMetadata().getGeneration(),
+        now);
+    try {
+      write.run();
+    } catch (RuntimeException e) {
+      // A newer version exists, or the server is unreachable: the retry decides again.
+    }
+    if (before.isEmpty()
+        || !reason.equals(before.get().reason)
+        || !message.equals(before.get().message)) {
+      events.warning(resource, reason, message);
+    }
   }
 
   /** The failure for an exception a reconciliation ended with. */

@@ -38,6 +38,9 @@ public final class KeyLedger {
     return slots(user.getStatus());
   }
 
+  /** What a claim decided, and the slots of vanished keys it released on the way. */
+  public record Claimed(SlotLedger.Decision decision, List<Slot> reclaimed) {}
+
   /**
    * Claims a slot for {@code slot}'s key when it holds none, a slot is free and no older key waits
    * (see {@link SlotLedger#decide}); decided again on every conflict.
@@ -48,19 +51,35 @@ public final class KeyLedger {
    */
   public SlotLedger.Decision claim(
       ApiUser cached, Slot slot, int atMostWaiting, IntSupplier olderWaiting) {
+    return claim(cached, slot, atMostWaiting, olderWaiting, Set.of()).decision();
+  }
+
+  /**
+   * As {@link #claim(ApiUser, Slot, int, IntSupplier)}, releasing in the same write the slots of
+   * {@code orphans}: keys known to be gone (their uids never come back), so the claim is decided on
+   * the ledger without them.
+   */
+  public Claimed claim(
+      ApiUser cached, Slot slot, int atMostWaiting, IntSupplier olderWaiting, Set<String> orphans) {
     return updater
         .update(
             cached,
             cached.getMetadata().getName(),
             (user, status) -> {
-              List<Slot> ledger = slots(status);
+              List<Slot> all = slots(status);
+              List<Slot> reclaimed = all.stream().filter(s -> orphans.contains(s.uid())).toList();
+              List<Slot> ledger = SlotLedger.without(all, orphans);
               SlotLedger.Decision d =
                   SlotLedger.decide(ledger, limit(user), slot.uid(), atMostWaiting, olderWaiting);
               if (d instanceof SlotLedger.Claim) {
                 status.keyRefs = new java.util.ArrayList<>(refs(SlotLedger.with(ledger, slot)));
-                return UserStatusUpdater.Step.write(d);
+                return UserStatusUpdater.Step.write(new Claimed(d, reclaimed));
               }
-              return UserStatusUpdater.Step.keep(d);
+              if (!reclaimed.isEmpty()) {
+                status.keyRefs = new java.util.ArrayList<>(refs(ledger));
+                return UserStatusUpdater.Step.write(new Claimed(d, reclaimed));
+              }
+              return UserStatusUpdater.Step.keep(new Claimed(d, List.of()));
             })
         .result();
   }
