@@ -175,6 +175,21 @@ class UserPlannerTest {
     assertThat(plan.reclaim()).containsExactlyInAnyOrder("k-2", "k-3");
   }
 
+  @Test
+  @org.junit.jupiter.api.Disabled(
+      "bug: with an invalid spec the enrolment is not looked at (null), so a confirmed user's code"
+          + " is checked and counted (a replay or wrong code towards the lock) instead of skipped")
+  void aCodeOfAConfirmedUserWithAnInvalidSpecIsNotNeeded() {
+    UserPlan plan =
+        UserPlanner.plan(
+            facts(null)
+                .violations("spec.namespaces: must not be empty")
+                .confirmedFor("s-1")
+                .code()
+                .build());
+    assertThat(plan.code().use()).isEqualTo(CodeUse.SKIP);
+  }
+
   static Arguments row(
       String situation, Facts f, Class<?> step, CodeUse code, String skipWhy, Instant next) {
     return Arguments.of(new Row(situation, f.build(), step, code, skipWhy, next));
