@@ -29,6 +29,7 @@ public class Condition {
   @Override
   public boolean equals(Object other) {
     return other instanceof Condition o
+        && java.util.Objects.equals(type, o.type)
         && java.util.Objects.equals(status, o.status)
         && java.util.Objects.equals(reason, o.reason)
         && java.util.Objects.equals(message, o.message)
@@ -38,6 +39,7 @@ public class Condition {
 
   @Override
   public int hashCode() {
-    return java.util.Objects.hash(status, reason, message, lastTransitionTime, observedGeneration);
+    return java.util.Objects.hash(
+        type, status, reason, message, lastTransitionTime, observedGeneration);
   }
 }

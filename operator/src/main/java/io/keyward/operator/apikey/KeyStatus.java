@@ -120,7 +120,10 @@ public final class KeyStatus {
           s.conditions, Conditions.READY, false, "AwaitingVerification", message, gen, now);
       return s;
     }
-    s.effective = effective(settings, inForce);
+    if (issued || !(step instanceof Conflict)) {
+      // A key never issued records no access: nothing was granted yet.
+      s.effective = effective(settings, inForce);
+    }
 
     String keyBefore = s.accessKey;
     String lostCause = null;

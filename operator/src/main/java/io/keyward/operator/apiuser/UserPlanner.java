@@ -28,13 +28,15 @@ public final class UserPlanner {
     UserPlan.Code code = UserPlan.Code.NONE;
     if (f.code()) {
       // A confirmation holds for the enrolment Secret it was given for.
+      // (The enrolment Secret is not looked at while the spec is invalid: the record stands.)
       boolean confirmed =
           f.status() != null
               && f.status().mfa != null
               && Boolean.TRUE.equals(f.status().mfa.confirmed)
-              && f.enrolment() instanceof UserFacts.Enrolment.Ours o
-              && f.status().mfa.enrolmentSecret != null
-              && o.uid().equals(f.status().mfa.enrolmentSecret.uid);
+              && (f.enrolment() == null
+                  || (f.enrolment() instanceof UserFacts.Enrolment.Ours o
+                      && f.status().mfa.enrolmentSecret != null
+                      && o.uid().equals(f.status().mfa.enrolmentSecret.uid)));
       if (!f.mfaRequired()) {
         code = new UserPlan.Code(UserPlan.CodeUse.SKIP, "MFA is disabled");
       } else if (confirmed) {

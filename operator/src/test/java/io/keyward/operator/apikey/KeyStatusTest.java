@@ -751,9 +751,6 @@ class KeyStatusTest {
   }
 
   @Test
-  @org.junit.jupiter.api.Disabled(
-      "bug: a Secret conflict on a key never issued records status.effective, which later counts"
-          + " as authorized access: once the user turns MFA on, the key is issued without a code")
   void aKeyNeverIssuedThatMetAConflictStillNeedsACodeOnceMfaIsOn() {
     // MFA off, and the Secret's name is taken: nothing is issued.
     KeyFacts conflict = fresh().secret(Verdict.CONFLICT).build();

@@ -7,7 +7,6 @@ import io.keyward.operator.apiuser.UserFacts.Enrolment;
 import io.keyward.operator.apiuser.UserPlan.CodeUse;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -169,16 +168,6 @@ class UserPlannerTest {
   }
 
   @Test
-  void slotsWhoseKeyIsGoneAreReclaimed() {
-    UserPlan plan =
-        UserPlanner.plan(facts(new Enrolment.Ours("s-1")).orphans("k-2", "k-3").build());
-    assertThat(plan.reclaim()).containsExactlyInAnyOrder("k-2", "k-3");
-  }
-
-  @Test
-  @org.junit.jupiter.api.Disabled(
-      "bug: with an invalid spec the enrolment is not looked at (null), so a confirmed user's code"
-          + " is checked and counted (a replay or wrong code towards the lock) instead of skipped")
   void aCodeOfAConfirmedUserWithAnInvalidSpecIsNotNeeded() {
     UserPlan plan =
         UserPlanner.plan(
@@ -206,7 +195,6 @@ class UserPlannerTest {
     boolean mfa = true;
     List<String> violations = List.of();
     boolean code;
-    Set<String> orphans = Set.of();
 
     Facts(Enrolment enrolment) {
       this.enrolment = enrolment;
@@ -224,11 +212,6 @@ class UserPlannerTest {
 
     Facts code() {
       code = true;
-      return this;
-    }
-
-    Facts orphans(String... uids) {
-      orphans = Set.of(uids);
       return this;
     }
 
@@ -259,7 +242,7 @@ class UserPlannerTest {
 
     UserFacts build() {
       return new UserFacts(
-          NOW, "alice", 2, status, violations, mfa, false, orphans, ENROLMENT, enrolment, code, 5);
+          NOW, "alice", 2, status, violations, mfa, false, ENROLMENT, enrolment, code, 5);
     }
   }
 }

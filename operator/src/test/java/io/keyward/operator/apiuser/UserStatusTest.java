@@ -7,11 +7,9 @@ import io.keyward.operator.api.Condition;
 import io.keyward.operator.apiuser.UserFacts.Enrolment;
 import io.keyward.operator.kube.Conditions;
 import io.keyward.operator.mfa.TotpGuard;
-import io.keyward.operator.quota.SlotLedger;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,35 +25,18 @@ class UserStatusTest {
   // --- the ledger ---
 
   @Test
-  void slotsWhoseKeyIsGoneAreReleasedAndCounted() {
-    ApiUserStatus current = status(ref("a"), ref("b"), ref("c"));
-    UserStatus.Next next =
-        UserStatus.build(
-            facts().orphans("b", "not-in-ledger").build(),
-            plan(Set.of("b", "not-in-ledger")),
-            new UserStatus.Done("s-1", false, null),
-            current,
-            Optional.empty());
-    assertThat(next.status().keyRefs).extracting(r -> r.uid).containsExactly("a", "c");
-    assertThat(next.released()).extracting(SlotLedger.Slot::uid).containsExactly("b");
-    assertThat(next.released().get(0).id()).isEqualTo("ns/key-b");
-    assertThat(next.status().keys.used).isEqualTo(2);
-    assertThat(next.status().keys.limit).isEqualTo(5);
-  }
-
-  @Test
-  void nothingToReclaimLeavesTheLedgerAsItIs() {
+  void theLedgerIsLeftAsItIsAndCounted() {
     ApiUserStatus current = status(ref("a"), ref("b"));
     UserStatus.Next next =
         UserStatus.build(
             facts().build(),
-            plan(Set.of()),
+            plan(),
             new UserStatus.Done("s-1", false, null),
             current,
             Optional.empty());
     assertThat(next.status().keyRefs).extracting(r -> r.uid).containsExactly("a", "b");
-    assertThat(next.released()).isEmpty();
     assertThat(next.status().keys.used).isEqualTo(2);
+    assertThat(next.status().keys.limit).isEqualTo(5);
   }
 
   // --- the enrolment Secret ---
@@ -67,7 +48,7 @@ class UserStatusTest {
     UserStatus.Next next =
         UserStatus.build(
             facts().enrolment(new Enrolment.Ours("s-2")).build(),
-            plan(Set.of()),
+            plan(),
             new UserStatus.Done("s-2", true, null),
             current,
             Optional.empty());
@@ -87,7 +68,7 @@ class UserStatusTest {
     UserStatus.Next next =
         UserStatus.build(
             facts().build(),
-            plan(Set.of()),
+            plan(),
             new UserStatus.Done("s-2", true, null),
             current,
             Optional.empty());
@@ -100,7 +81,7 @@ class UserStatusTest {
     UserStatus.Next next =
         UserStatus.build(
             facts().build(),
-            plan(Set.of()),
+            plan(),
             new UserStatus.Done("s-1", true, null),
             status(),
             Optional.empty());
@@ -117,7 +98,7 @@ class UserStatusTest {
     UserStatus.Next next =
         UserStatus.build(
             facts().build(),
-            plan(Set.of()),
+            plan(),
             new UserStatus.Done("s-1", false, null),
             current,
             Optional.empty());
@@ -341,7 +322,7 @@ class UserStatusTest {
     UserStatus.Next next =
         UserStatus.build(
             f,
-            new UserPlan(step, Set.of(), UserPlan.Code.NONE, null),
+            new UserPlan(step, UserPlan.Code.NONE, null),
             new UserStatus.Done(row.conflictStep() ? null : "s-1", false, row.problem()),
             current,
             Optional.empty());
@@ -362,7 +343,7 @@ class UserStatusTest {
     UserStatus.Next next =
         UserStatus.build(
             facts().build(),
-            plan(Set.of()),
+            plan(),
             new UserStatus.Done("s-1", false, null),
             current,
             Optional.empty());
@@ -402,13 +383,13 @@ class UserStatusTest {
     return NOW.plusSeconds(secondsFromNow).toString();
   }
 
-  static UserPlan plan(Set<String> reclaim) {
-    return new UserPlan(new UserPlan.Steady(), reclaim, UserPlan.Code.NONE, null);
+  static UserPlan plan() {
+    return new UserPlan(new UserPlan.Steady(), UserPlan.Code.NONE, null);
   }
 
   static UserPlan checkPlan() {
     return new UserPlan(
-        new UserPlan.Steady(), Set.of(), new UserPlan.Code(UserPlan.CodeUse.CHECK, null), null);
+        new UserPlan.Steady(), new UserPlan.Code(UserPlan.CodeUse.CHECK, null), null);
   }
 
   static ApiUserStatus.KeyRef ref(String uid) {
@@ -444,7 +425,6 @@ class UserStatusTest {
     boolean mfa = true;
     boolean suspended;
     List<String> violations = List.of();
-    Set<String> orphans = Set.of();
     Enrolment enrolment = new Enrolment.Ours("s-1");
     boolean code;
     ApiUserStatus status = new ApiUserStatus();
@@ -469,11 +449,6 @@ class UserStatusTest {
       return this;
     }
 
-    Facts orphans(String... uids) {
-      orphans = Set.of(uids);
-      return this;
-    }
-
     Facts enrolment(Enrolment e) {
       enrolment = e;
       return this;
@@ -493,7 +468,6 @@ class UserStatusTest {
           violations,
           mfa,
           suspended,
-          orphans,
           ENROLMENT,
           mfa && violations.isEmpty() ? enrolment : null,
           code,

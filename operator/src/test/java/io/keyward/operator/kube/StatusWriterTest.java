@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Status writes: only when changed, always as a compare and swap on the read version. */
@@ -111,9 +110,6 @@ class StatusWriterTest {
   }
 
   @Test
-  @Disabled(
-      "bug: Condition.equals/hashCode ignore the condition's type, so a status whose only change"
-          + " is a condition's type counts as equal and is never written")
   void aConditionWhoseTypeChangedIsWritten() {
     ApiUser user = user("typed");
     ApiUserStatus status = new ApiUserStatus();

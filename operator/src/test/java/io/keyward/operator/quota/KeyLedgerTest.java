@@ -62,6 +62,36 @@ class KeyLedgerTest {
   }
 
   @Test
+  void aClaimReleasesTheSlotsOfVanishedKeysInTheSameWrite() {
+    ApiUser u = user("orphaned", 2);
+    ledger.claim(u, slot("a"), 0, () -> 0);
+    ledger.claim(read("orphaned"), slot("b"), 0, () -> 0);
+    int writes = api.writes().size();
+
+    KeyLedger.Claimed c =
+        ledger.claim(read("orphaned"), slot("c"), 0, () -> 0, Set.of("a", "gone"));
+
+    assertThat(c.decision()).isInstanceOf(SlotLedger.Claim.class);
+    assertThat(c.reclaimed()).containsExactly(slot("a"));
+    assertThat(KeyLedger.slots(read("orphaned"))).containsExactly(slot("b"), slot("c"));
+    assertThat(api.writes()).as("release and claim in one write").hasSize(writes + 1);
+  }
+
+  @Test
+  void vanishedKeysAreReleasedEvenWhenTheClaimStillWaits() {
+    ApiUser u = user("still-full", 2);
+    ledger.claim(u, slot("a"), 0, () -> 0);
+    ledger.claim(read("still-full"), slot("b"), 0, () -> 0);
+
+    // One slot freed by a vanished key, but two older keys wait ahead of this one.
+    KeyLedger.Claimed c = ledger.claim(read("still-full"), slot("c"), 2, () -> 2, Set.of("a"));
+
+    assertThat(c.decision()).isInstanceOf(SlotLedger.Wait.class);
+    assertThat(c.reclaimed()).containsExactly(slot("a"));
+    assertThat(KeyLedger.slots(read("still-full"))).containsExactly(slot("b"));
+  }
+
+  @Test
   void aFullUserMakesTheKeyWaitAndNamesTheHolders() {
     ApiUser u = user("full", 2);
     ledger.claim(u, slot("a"), 0, () -> 0);
