@@ -123,7 +123,11 @@ final class KeyActions {
     if (plan.access() != null
         && plan.access().awaitsCode()
         && (code == null || code.outcome() != TotpGuard.Outcome.ACCEPTED)) {
-      // Never authorized, and no accepted code: nothing is issued.
+      // Never authorized, and no accepted code: nothing is issued, and a slot claimed for the
+      // code is given back, so that keys without a code hold none.
+      if (plan.claimSlot()) {
+        ledger.release(o.facts().account().name(), Set.of(key.getMetadata().getUid()));
+      }
       return Done.nothing(key, code);
     }
     KeySettings settings =

@@ -126,7 +126,10 @@ final class KeyObserver {
     if (settings != null && AccountCheck.check(account, ns(key), issued).isEmpty()) {
       Set<String> holders =
           KeyLedger.slots(user).stream().map(SlotLedger.Slot::uid).collect(Collectors.toSet());
-      List<ApiKey> ofUser = issued ? List.of() : keysOfUser.apply(settings.user());
+      // Oldest first is among keys that may be issued as soon as they have a slot. Keys of an MFA
+      // user take one only once a code authorizes them, so none waits ahead of another.
+      List<ApiKey> ofUser =
+          issued || account.mfaRequired() ? List.of() : keysOfUser.apply(settings.user());
       String uid = id.uid();
       atMost =
           (int)

@@ -41,7 +41,8 @@ import java.util.Optional;
  *       enrolled), then the slot (the user's limit, oldest first) block a key. An issued key that
  *       is blocked still expires at {@code expiresAt}, and its previous key still leaves at the end
  *       of its grace period.
- *   <li>With MFA, a key never authorized waits for a TOTP code ({@link AccessPolicy}).
+ *   <li>With MFA, a key never authorized waits for a TOTP code ({@link AccessPolicy}), and takes
+ *       its slot only when the code is accepted.
  *   <li>An issued key past {@code expiresAt} whose policy cannot save it expires.
  *   <li>What the Secret needs comes first: issue, issue again after a loss (never in a namespace
  *       being deleted), finish an interrupted step, or stop at a Secret that is not this key's.
@@ -123,8 +124,10 @@ public final class KeyPlanner {
     AccessPolicy.Decision access = AccessPolicy.decide(accessInput(f, base, settings));
     String discard = access.code() == AccessPolicy.CodeUse.DISCARD ? access.discardWhy() : null;
     if (access.awaitsCode() && access.code() != AccessPolicy.CodeUse.CHECK) {
+      // A key takes a slot only once a code authorizes it: keys that never get a code cannot
+      // squat the user's slots.
       return new KeyPlan(
-          new AwaitCode(), base, access, null, at(now, access.recheck()), discard, claim);
+          new AwaitCode(), base, access, null, at(now, access.recheck()), discard, false);
     }
 
     Renewal.Policy policy = Renewal.Policy.of(settings, maxKeyLifetime);

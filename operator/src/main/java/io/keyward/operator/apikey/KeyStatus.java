@@ -78,15 +78,31 @@ public final class KeyStatus {
     }
 
     KeySettings settings = f.validation().settings();
-    Conditions.set(
-        s.conditions,
-        Conditions.QUOTA_AVAILABLE,
-        true,
-        "SlotHeld",
-        "holds one of the " + f.slotLimit() + " key slots of ApiUser " + settings.user(),
-        gen,
-        now);
     AccessPolicy.Decision access = p.access();
+    boolean holds =
+        f.slot() instanceof KeyFacts.Slot.Holds
+            || (p.claimSlot() && !(access.awaitsCode() && !d.codeAccepted()));
+    if (holds) {
+      Conditions.set(
+          s.conditions,
+          Conditions.QUOTA_AVAILABLE,
+          true,
+          "SlotHeld",
+          "holds one of the " + f.slotLimit() + " key slots of ApiUser " + settings.user(),
+          gen,
+          now);
+    } else {
+      Conditions.set(
+          s.conditions,
+          Conditions.QUOTA_AVAILABLE,
+          true,
+          "SlotFree",
+          "a slot of ApiUser "
+              + settings.user()
+              + " is free; the key claims it when a TOTP code confirms it",
+          gen,
+          now);
+    }
     AccessPolicy.Input in = KeyPlanner.accessInput(f, p.base(), settings);
     AccessPolicy.Verified verified = access.verified();
     AccessChange.Access inForce = access.inForce();

@@ -259,6 +259,9 @@ class KeyPlannerTest {
 
   @org.junit.jupiter.api.Test
   void detailsOfTheRows() {
+    // An MFA user's key takes no slot while it waits for a code, and claims one with its code.
+    assertThat(PLANNER.plan(fresh().account(mfaEnrolled()).build()).claimSlot()).isFalse();
+    assertThat(PLANNER.plan(fresh().account(mfaEnrolled()).code().build()).claimSlot()).isTrue();
     // A new key claims its slot; an issued one that holds its slot claims nothing.
     assertThat(PLANNER.plan(fresh().slot(KeyFacts.Slot.FREE).build()).claimSlot()).isTrue();
     assertThat(PLANNER.plan(issued().build()).claimSlot()).isFalse();

@@ -209,7 +209,7 @@ class KeyStatusTest {
             .and(s -> assertThat(s.effective).isNull()),
         // MFA: a new key waits for its code.
         row(
-                "an MFA user's new key waits for a code, holding its slot",
+                "an MFA user's new key waits for a code without taking a slot",
                 fresh().account(mfaEnrolled()),
                 AwaitCode.class,
                 nothing())
@@ -218,7 +218,7 @@ class KeyStatusTest {
                 null,
                 null,
                 null,
-                "QuotaAvailable=True/SlotHeld",
+                "QuotaAvailable=True/SlotFree",
                 "Verified=False/AwaitingCode",
                 "Ready=False/AwaitingVerification")
             .and(
@@ -675,7 +675,7 @@ class KeyStatusTest {
                 "Ready=True/Issued")
             .and(s -> assertThat(s.effective.permissions).containsExactly("read", "trade")),
         row(
-                "a refused code leaves a new MFA key waiting, saying why",
+                "a refused code leaves a new MFA key waiting, saying why, its claimed slot given back",
                 fresh().account(mfaEnrolled()).code(),
                 Issue.class,
                 p -> nothingBut(invalid()))
@@ -684,7 +684,7 @@ class KeyStatusTest {
                 null,
                 null,
                 null,
-                "QuotaAvailable=True/SlotHeld",
+                "QuotaAvailable=True/SlotFree",
                 "Verified=False/InvalidCode",
                 "Ready=False/AwaitingVerification")
             .and(

@@ -117,13 +117,13 @@ class TotpIT {
     assertThat(awaitEvents("default", USER, "Verified")).isNotEmpty();
     await().atMost(WAIT).until(() -> "True".equals(readyOf(getUser(USER))));
     // kubectl get apiuser: the server's table has the USED, LIMIT and MFA columns filled.
-    // The waiting key claims its slot once enrolment is confirmed.
+    // A key that waits for its code holds no slot (keys that never get one cannot squat).
     Map<String, Object> row =
         await()
             .atMost(WAIT)
             .until(
                 () -> tableRow(USER),
-                r -> "Enrolled".equals(r.get("MFA")) && Integer.valueOf(1).equals(r.get("Used")));
+                r -> "Enrolled".equals(r.get("MFA")) && Integer.valueOf(0).equals(r.get("Used")));
     assertThat(row).containsEntry("Limit", 5).containsEntry("Ready", "True");
     // Written once: confirming did not touch the enrolment Secret.
     assertThat(secret(OPERATOR_NS, USER + "-totp").getMetadata().getResourceVersion())
@@ -131,7 +131,8 @@ class TotpIT {
 
     ApiKey awaiting = awaitKey(NS, KEY, condition("Verified", "False", "AwaitingCode"));
     assertThat(awaiting.getStatus().phase).isEqualTo("AwaitingVerification");
-    assertThat(condition(awaiting, "QuotaAvailable").orElseThrow().status).isEqualTo("True");
+    assertThat(condition(awaiting, "QuotaAvailable").orElseThrow().reason).isEqualTo("SlotFree");
+    assertThat(getUser(USER).getStatus().keyRefs).isEmpty();
   }
 
   @Test
@@ -154,6 +155,49 @@ class TotpIT {
     assertThat(active.getStatus().effective.permissions).containsExactly("read");
     assertThat(secret(NS, KEY + "-credentials")).isNotNull();
     assertThat(awaitEvents(NS, KEY, "Verified")).isNotEmpty();
+    // Its slot was claimed with the accepted code.
+    assertThat(getUser(USER).getStatus().keyRefs).extracting(r -> r.name).containsExactly(KEY);
+  }
+
+  @Test
+  @Order(7)
+  void keysThatNeverGetACodeCannotSquatTheSlots() {
+    // A user with one free slot left (mia-bot holds one of 2); a tenant who may create ApiKeys in
+    // the namespace applies five that never get a code.
+    editUser(
+        USER,
+        u -> {
+          u.getSpec().maxKeys = 2;
+          return u;
+        });
+    for (int i = 0; i < 5; i++) {
+      key(NS, "squat-" + i, USER, sp -> {});
+    }
+    for (int i = 0; i < 5; i++) {
+      ApiKey squat = awaitKey(NS, "squat-" + i, condition("Verified", "False", "AwaitingCode"));
+      assertThat(condition(squat, "QuotaAvailable").orElseThrow().reason).isEqualTo("SlotFree");
+    }
+    assertThat(getUser(USER).getStatus().keyRefs).extracting(r -> r.name).containsExactly(KEY);
+
+    // The user's own key, created after them, gets the slot with its code.
+    key(NS, "own", USER, sp -> {});
+    awaitKey(NS, "own", condition("Verified", "False", "AwaitingCode"));
+    operator.clock().advance(Totp.STEP);
+    annotateKey(NS, "own", "keyward.io/totp-code", code(0));
+    ApiKey own = awaitKey(NS, "own", phase("Active"));
+    assertThat(secret(NS, "own-credentials")).isNotNull();
+    assertThat(getUser(USER).getStatus().keyRefs)
+        .extracting(r -> r.name)
+        .containsExactlyInAnyOrder(KEY, "own");
+    assertThat(own.getStatus().accessKey).isNotNull();
+
+    // The slots are full now: a squatting key that is given a code later waits for a slot, and its
+    // code is not spent.
+    for (int i = 0; i < 5; i++) {
+      ApiKey squat =
+          awaitKey(NS, "squat-" + i, condition("QuotaAvailable", "False", "KeyLimitReached"));
+      assertThat(squat.getStatus().accessKey).isNull();
+    }
   }
 
   @Test
