@@ -73,7 +73,16 @@ public final class KeywardOperator {
       LOG.info(
           "Metrics on http://0.0.0.0:{}/metrics, probes on /healthz and /readyz", server.port());
     }
-    Operator operator = start(client, config, Clock.systemUTC(), metrics);
+    Operator operator;
+    try {
+      operator = start(client, config, Clock.systemUTC(), metrics);
+    } catch (RuntimeException e) {
+      // The watches could not start (JOSDK waits at most its cache sync timeout, 2 minutes):
+      // end the process rather than leave one whose liveness says it is still starting.
+      LOG.error("Keyward operator could not start", e);
+      System.exit(1);
+      return;
+    }
     running.set(operator);
     String instance = instanceName();
     Runtime.getRuntime()
@@ -116,15 +125,36 @@ public final class KeywardOperator {
     }
   }
 
-  /** Liveness and readiness from JOSDK's runtime information. */
+  /**
+   * Liveness and readiness from JOSDK's runtime information, for {@code /healthz} and {@code
+   * /readyz}.
+   *
+   * <p><b>Liveness</b> says whether this process works, which a restart could mend: it is true
+   * while the operator starts ({@code operator} gives null until {@link Operator#start()} has
+   * returned; a start that fails ends the process, see {@link #main}) and then as long as JOSDK
+   * counts the operator as started ({@link io.javaoperatorsdk.operator.RuntimeInfo#isStarted()})
+   * and its reconcile executor takes work. It does not look at the watches: when the API server is
+   * unreachable every informer turns unhealthy, and a liveness tied to them would make the kubelet
+   * restart every replica of the operator after the probe's failure threshold (about 30 s with the
+   * chart's), throwing away the caches and starting again against the API server that does not
+   * answer, all replicas at once. The informers reconnect by themselves when it answers again.
+   *
+   * <p><b>Readiness</b> says whether the operator is doing its work now: started, and every event
+   * source healthy ({@link io.javaoperatorsdk.operator.RuntimeInfo#allEventSourcesAreHealthy()}:
+   * each informer running, synced and watching). It is false during an API server outage and true
+   * again once the watches are back; not ready only takes the pod out of the metrics Service.
+   */
   public static MetricsServer.Health health(java.util.function.Supplier<Operator> operator) {
     return new MetricsServer.Health() {
       @Override
       public boolean live() {
         Operator o = operator.get();
-        return o == null
-            || !o.getRuntimeInfo().isStarted()
-            || o.getRuntimeInfo().allEventSourcesAreHealthy();
+        if (o == null) {
+          return true; // still starting
+        }
+        java.util.concurrent.ExecutorService reconcile =
+            o.getConfigurationService().getExecutorServiceManager().reconcileExecutorService();
+        return o.getRuntimeInfo().isStarted() && reconcile != null && !reconcile.isShutdown();
       }
 
       @Override
