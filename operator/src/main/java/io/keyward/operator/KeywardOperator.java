@@ -214,7 +214,7 @@ public final class KeywardOperator {
             });
     StatusWriter statusWriter = new StatusWriter(client);
     EventRecorder events = new EventRecorder(client, clock, instance);
-    AuditLog audit = new AuditLog(clock);
+    AuditLog audit = new AuditLog();
     UserStatusUpdater updater = new UserStatusUpdater(client, statusWriter);
     KeyLedger ledger = new KeyLedger(updater, config);
     Totp totp = new Totp();

@@ -17,6 +17,11 @@ public class ApiUserStatus {
   @JsonPropertyDescription("TOTP enrolment state.")
   public MfaStatus mfa;
 
+  @JsonPropertyDescription(
+      "The account settings as last audited (keyward.audit ACCOUNT_CREATED or ACCOUNT_CHANGED):"
+          + " the next change of the spec is audited against these.")
+  public AccountSettings account;
+
   public List<Condition> conditions = new ArrayList<>();
 
   public Long observedGeneration;
@@ -102,6 +107,34 @@ public class ApiUserStatus {
     }
   }
 
+  /** The settings of an account that an audit record reports: public values only. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class AccountSettings {
+    @JsonPropertyDescription("Required | Disabled")
+    public String totp;
+
+    @JsonPropertyDescription("The key limit in force: spec.maxKeys, else limits.keysPerUser.")
+    public Integer maxKeys;
+
+    public Boolean suspended;
+
+    public List<String> namespaces;
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof AccountSettings o
+          && java.util.Objects.equals(totp, o.totp)
+          && java.util.Objects.equals(maxKeys, o.maxKeys)
+          && java.util.Objects.equals(suspended, o.suspended)
+          && java.util.Objects.equals(namespaces, o.namespaces);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(totp, maxKeys, suspended, namespaces);
+    }
+  }
+
   /** A namespaced Secret reference. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class SecretRef {
@@ -132,12 +165,13 @@ public class ApiUserStatus {
         && java.util.Objects.equals(keys, o.keys)
         && java.util.Objects.equals(keyRefs, o.keyRefs)
         && java.util.Objects.equals(mfa, o.mfa)
+        && java.util.Objects.equals(account, o.account)
         && java.util.Objects.equals(conditions, o.conditions)
         && java.util.Objects.equals(observedGeneration, o.observedGeneration);
   }
 
   @Override
   public int hashCode() {
-    return java.util.Objects.hash(keys, keyRefs, mfa, conditions, observedGeneration);
+    return java.util.Objects.hash(keys, keyRefs, mfa, account, conditions, observedGeneration);
   }
 }

@@ -219,6 +219,8 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
               .orElseGet(() -> client.secrets().inNamespace(namespace).withName(secretName).get());
       enrolment = enrolment(secret, user);
     }
+    boolean suspended = user.getSpec() != null && Boolean.TRUE.equals(user.getSpec().suspended);
+    int limit = ledger.limit(user);
     return new UserFacts(
         clock.instant(),
         name,
@@ -226,11 +228,12 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
         user.getStatus() == null ? new ApiUserStatus() : user.getStatus(),
         violations,
         mfa,
-        user.getSpec() != null && Boolean.TRUE.equals(user.getSpec().suspended),
+        suspended,
         namespace + "/" + secretName,
         enrolment,
         code,
-        ledger.limit(user));
+        limit,
+        AccountAudit.settings(user.getSpec(), mfa, suspended, limit));
   }
 
   private static UserFacts.Enrolment enrolment(Secret secret, ApiUser user) {
@@ -298,6 +301,13 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
       UserStatus.Next next,
       Optional<List<Long>> steps) {
     String name = f.name();
+    // After the status write that recorded the settings: a change that was not stored is not
+    // reported (the next attempt decides again), as an issuance is audited once its status is
+    // written.
+    if (next.account() != null) {
+      AccountAudit.Audit a = next.account();
+      audit.recordAccount(a.action(), name, a.changes(), a.detail());
+    }
     if (done.created()) {
       events.normal(
           user,

@@ -16,6 +16,7 @@ import java.util.List;
  * @param enrolment the enrolment Secret as found (null when MFA is off or the spec is invalid)
  * @param code a TOTP code arrived on the user
  * @param limit the user's key limit
+ * @param account the account settings as declared now, as the audit reports them
  */
 public record UserFacts(
     Instant now,
@@ -28,7 +29,8 @@ public record UserFacts(
     String enrolmentSecret,
     Enrolment enrolment,
     boolean code,
-    int limit) {
+    int limit,
+    ApiUserStatus.AccountSettings account) {
 
   /** The enrolment Secret {@code <user>-totp} in the operator's namespace. */
   public sealed interface Enrolment {

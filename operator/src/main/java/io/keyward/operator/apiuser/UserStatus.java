@@ -31,8 +31,10 @@ final class UserStatus {
    *
    * @param code the checked code's decision (null: not checked)
    * @param reset a confirmed enrolment was reset (its Secret was replaced or lost)
+   * @param account the audit record of changed account settings (null: none changed)
    */
-  record Next(ApiUserStatus status, TotpGuard.Decision code, boolean reset) {}
+  record Next(
+      ApiUserStatus status, TotpGuard.Decision code, boolean reset, AccountAudit.Audit account) {}
 
   /**
    * The next status, built on {@code current} (a copy of the server's).
@@ -42,6 +44,10 @@ final class UserStatus {
   static Next build(
       UserFacts f, UserPlan p, Done d, ApiUserStatus current, Optional<List<Long>> steps) {
     ApiUserStatus s = current;
+    // Against what the server has, so a change is reported by the write that records it, once.
+    AccountAudit.Audit account =
+        AccountAudit.between(s.account, f.account(), s.observedGeneration == null).orElse(null);
+    s.account = f.account();
     if (s.mfa == null) {
       s.mfa = new ApiUserStatus.MfaStatus();
     }
@@ -119,6 +125,6 @@ final class UserStatus {
         message,
         f.generation(),
         f.now());
-    return new Next(s, code, reset);
+    return new Next(s, code, reset, account);
   }
 }

@@ -1,26 +1,32 @@
 package io.keyward.operator.audit;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
- * One structured JSON line per security-relevant act (issue, rotation, extension, revocation,
- * verification) on the {@code keyward.audit} logger. It names the key, the user and the access key,
- * and has no parameter that could carry secret material.
+ * One audit record per security-relevant act (issue, rotation, extension, revocation, expiry,
+ * verification, a change of an account's settings) on its own logger, {@code keyward.audit}. The
+ * facts are SLF4J key-value pairs, which {@link LogLineEncoder} writes as fields of the log line's
+ * JSON object: a value (an annotation value in a rotation's cause, say) stays inside its field and
+ * cannot add a field or a record. A record names the key, the user and the access key, and no
+ * method here has a parameter that could carry secret material.
  */
 public final class AuditLog {
-  private static final Logger LOG = LoggerFactory.getLogger("keyward.audit");
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** The audit trail's logger: an audit consumer selects the records by it. */
+  public static final String LOGGER = "keyward.audit";
 
-  private final Clock clock;
+  private final Logger log;
 
-  public AuditLog(Clock clock) {
-    this.clock = clock;
+  public AuditLog() {
+    this(LoggerFactory.getLogger(LOGGER));
+  }
+
+  /** Writes to {@code log} instead (tests: a logger of their own logback context). */
+  AuditLog(Logger log) {
+    this.log = log;
   }
 
   /** What happened. */
@@ -31,32 +37,70 @@ public final class AuditLog {
     REVOKED,
     EXPIRED,
     VERIFIED,
-    VERIFICATION_FAILED
+    VERIFICATION_FAILED,
+    /** An ApiUser's account settings, audited for the first time when it was created. */
+    ACCOUNT_CREATED,
+    /** An ApiUser's account settings changed (MFA, the key limit, suspension, namespaces). */
+    ACCOUNT_CHANGED
   }
+
+  /** One setting's change: its value before (null: none recorded) and after. Public values only. */
+  public record Change(Object from, Object to) {}
 
   /**
    * Records one act.
    *
-   * @param apiKey namespace/name of the ApiKey
+   * @param apiKey namespace/name of the ApiKey (null: an act on the user alone)
    * @param detail a short public reason, such as "SecretLost" or "deleted"
    */
   public void record(Action action, String apiKey, String user, String accessKey, String detail) {
-    Map<String, Object> line = new LinkedHashMap<>();
-    line.put("time", clock.instant().toString());
-    line.put("audit", "keyward");
-    line.put("action", action.name());
-    line.put("apiKey", apiKey);
-    line.put("user", user);
+    write(action, apiKey, user, accessKey, detail, null);
+  }
+
+  /**
+   * Records a change of an account's settings, setting by setting.
+   *
+   * @param changes per setting (totp, maxKeys, suspended, namespaces), its value before and after
+   * @param detail a short public remark (null: none)
+   */
+  public void recordAccount(
+      Action action, String user, Map<String, Change> changes, String detail) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    changes.forEach(
+        (setting, change) -> {
+          Map<String, Object> fromTo = new LinkedHashMap<>();
+          fromTo.put("from", change.from());
+          fromTo.put("to", change.to());
+          fields.put(setting, fromTo);
+        });
+    write(action, null, user, null, detail, fields);
+  }
+
+  private void write(
+      Action action,
+      String apiKey,
+      String user,
+      String accessKey,
+      String detail,
+      Map<String, Object> changes) {
+    LoggingEventBuilder b =
+        log.atInfo()
+            .setMessage(action + " " + (apiKey != null ? apiKey : "user " + user))
+            .addKeyValue("audit", "keyward")
+            .addKeyValue("action", action.name());
+    if (apiKey != null) {
+      b = b.addKeyValue("apiKey", apiKey);
+    }
+    b = b.addKeyValue("user", user);
     if (accessKey != null) {
-      line.put("accessKey", accessKey);
+      b = b.addKeyValue("accessKey", accessKey);
+    }
+    if (changes != null) {
+      b = b.addKeyValue("changes", changes);
     }
     if (detail != null) {
-      line.put("detail", detail);
+      b = b.addKeyValue("detail", detail);
     }
-    try {
-      LOG.info(JSON.writeValueAsString(line));
-    } catch (JsonProcessingException e) {
-      LOG.warn("cannot write an audit line for {} {}", action, apiKey);
-    }
+    b.log();
   }
 }

@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeySpec;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -110,20 +107,16 @@ class FailureIT {
 
     Map<String, Integer> revoked = new HashMap<>();
     List<String> issuedAgain = new ArrayList<>();
-    ObjectMapper json = new ObjectMapper();
-    Path log = Path.of(System.getProperty("keyward.log.file", "target/it-operator.log"));
     await()
         .atMost(WAIT)
         .untilAsserted(
             () -> {
               revoked.clear();
               issuedAgain.clear();
-              for (String line : Files.readAllLines(log)) {
-                int at = line.indexOf("{\"time\"");
-                if (at < 0 || !line.contains("\"apiKey\":\"" + GONE + "/")) {
+              for (JsonNode audit : OperatorLog.audit()) {
+                if (!audit.path("apiKey").asText().startsWith(GONE + "/")) {
                   continue;
                 }
-                JsonNode audit = json.readTree(line.substring(at));
                 String action = audit.path("action").asText();
                 String accessKey = audit.path("accessKey").asText();
                 if (action.equals("REVOKED")) {

@@ -10,8 +10,6 @@ import io.keyward.operator.issuance.CredentialSecret;
 import io.keyward.operator.issuance.Fingerprint;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -197,11 +195,10 @@ class IssuanceIT {
     }
   }
 
-  static List<String> auditLines() throws Exception {
-    return Files.readAllLines(
-            Path.of(System.getProperty("keyward.log.file", "target/test-operator.log")))
-        .stream()
-        .filter(l -> l.contains("keyward.audit"))
+  /** The audit records of the operator log, each its JSON line. */
+  static List<String> auditLines() {
+    return OperatorLog.lines().stream()
+        .filter(l -> OperatorLog.isAudit(OperatorLog.parse(l)))
         .toList();
   }
 }

@@ -19,8 +19,6 @@ import io.keyward.operator.issuance.CredentialSecret;
 import io.keyward.operator.issuance.Fingerprint;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
@@ -42,8 +40,9 @@ import java.util.regex.Pattern;
  * and the TOTP enrolment Secrets) and remembers each secret value any version of them held, and
  * watches every ApiUser and ApiKey and remembers each TOTP code put on one. After each class that
  * runs on the real cluster ({@link RealCluster} calls {@link #assertNoLeaks()}), so also after the
- * last one whatever the order, it looks for all of them in the operator log, every Event, ApiKey
- * and ApiUser, and the Secrets' labels and annotations. None may appear there.
+ * last one whatever the order, it looks for all of them in the operator log (its JSON lines read
+ * field by field, values unescaped), every Event, ApiKey and ApiUser, and the Secrets' labels and
+ * annotations. None may appear there.
  */
 final class LeakWatch {
   static final String CODE_ANNOTATION = "keyward.io/totp-code";
@@ -174,10 +173,7 @@ final class LeakWatch {
     users.forEach(LeakWatch::rememberCode);
 
     Map<String, String> places = new LinkedHashMap<>();
-    places.put(
-        LOG,
-        Files.readString(
-            Path.of(System.getProperty("keyward.log.file", "target/it-operator.log"))));
+    places.put(LOG, logText());
     places.put(
         EVENTS, Serialization.asYaml(client.v1().events().inAnyNamespace().list().getItems()));
     places.put("apikeys", Serialization.asYaml(keys));
@@ -188,6 +184,23 @@ final class LeakWatch {
     }
     places.put("secret metadata", metadata.toString());
     return places;
+  }
+
+  /**
+   * The operator log as its readers see it: each JSON line's fields with their values unescaped
+   * ({@link OperatorLog#text}), so a value is found whatever the JSON text escaped in it; a line
+   * that is not JSON as it is.
+   */
+  static String logText() {
+    StringBuilder text = new StringBuilder();
+    for (String line : OperatorLog.lines()) {
+      try {
+        text.append(OperatorLog.text(OperatorLog.parse(line)));
+      } catch (IllegalArgumentException notJson) {
+        text.append(line).append('\n');
+      }
+    }
+    return text.toString();
   }
 
   /** Nothing recorded so far appears in any of the places now. */

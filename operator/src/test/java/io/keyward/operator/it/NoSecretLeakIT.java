@@ -128,7 +128,8 @@ class NoSecretLeakIT {
     // (public access keys); their events; the keys, users and Secrets themselves.
     Map<String, String> places = LeakWatch.places();
     assertThat(places.get(LeakWatch.LOG))
-        .contains("\"action\":\"ISSUED\"")
+        .contains("logger=keyward.audit\n")
+        .contains("action=ISSUED\n")
         .contains(hmac.getStatus().accessKey);
     assertThat(places.get(LeakWatch.EVENTS)).contains("lea-hmac").contains("Issued");
     assertThat(places.get("apikeys")).contains("leo-bot").contains("lea-ed25519");
