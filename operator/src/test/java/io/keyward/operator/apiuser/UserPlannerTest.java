@@ -242,7 +242,18 @@ class UserPlannerTest {
 
     UserFacts build() {
       return new UserFacts(
-          NOW, "alice", 2, status, violations, mfa, false, ENROLMENT, enrolment, code, 5);
+          NOW,
+          "alice",
+          2,
+          status,
+          violations,
+          mfa,
+          false,
+          ENROLMENT,
+          enrolment,
+          code,
+          5,
+          AccountAudit.settings(null, mfa, false, 5));
     }
   }
 }

@@ -471,7 +471,8 @@ class UserStatusTest {
           ENROLMENT,
           mfa && violations.isEmpty() ? enrolment : null,
           code,
-          5);
+          5,
+          AccountAudit.settings(null, mfa, suspended, 5));
     }
   }
 }
