@@ -313,7 +313,8 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
     Secret secret = client.secrets().inNamespace(ns(key)).withName(secretName).get();
     boolean deleted = false;
     if (secret != null && CredentialSecret.controlledBy(secret, key)) {
-      client.secrets().inNamespace(ns(key)).withName(secretName).delete();
+      // Only the Secret as read: one replaced in between fails the delete, and cleanup runs again.
+      KeyIssuer.deleteAsRead(client, secret);
       deleted = true;
     }
     announcer.revoked(key, secretName, deleted);

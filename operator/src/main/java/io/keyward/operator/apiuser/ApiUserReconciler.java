@@ -266,7 +266,12 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     if (step instanceof UserPlan.ReplaceLeftover) {
       Secret leftover = client.secrets().inNamespace(namespace).withName(secretName).get();
       if (leftover != null) {
-        client.resource(leftover).withGracePeriod(0).delete();
+        client
+            .secrets()
+            .inNamespace(namespace)
+            .withName(secretName)
+            .lockResourceVersion(leftover.getMetadata().getResourceVersion())
+            .delete();
       }
     }
     try {

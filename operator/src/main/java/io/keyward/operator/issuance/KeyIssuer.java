@@ -128,12 +128,36 @@ public final class KeyIssuer {
 
   /**
    * Deletes the key's Secret (expired, or tampered with) if it is still this key's: read from the
-   * server first, deleted only if its controller is this ApiKey.
+   * server first, deleted only if its controller is this ApiKey, and only as read (the delete
+   * carries the read resourceVersion as its precondition: a Secret replaced in between is not
+   * deleted, and the caller decides again).
    */
   public void delete(ApiKey key, String secretName) {
     Secret live = client.secrets().inNamespace(ns(key)).withName(secretName).get();
     if (live != null && CredentialSecret.controlledBy(live, key)) {
-      client.secrets().inNamespace(ns(key)).withName(secretName).delete();
+      deleteAsRead(client, live);
+    }
+  }
+
+  /** Deletes a Secret only if it is still the version read; a changed one is {@link Stale}. */
+  public static void deleteAsRead(KubernetesClient client, Secret live) {
+    try {
+      client
+          .secrets()
+          .inNamespace(live.getMetadata().getNamespace())
+          .withName(live.getMetadata().getName())
+          .lockResourceVersion(live.getMetadata().getResourceVersion())
+          .delete();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        throw new StaleReadException(
+            "Secret "
+                + live.getMetadata().getNamespace()
+                + "/"
+                + live.getMetadata().getName()
+                + " changed");
+      }
+      throw e;
     }
   }
 
