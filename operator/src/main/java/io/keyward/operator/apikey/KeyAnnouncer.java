@@ -92,7 +92,7 @@ final class KeyAnnouncer {
 
     if (!KeyPlanner.EXPIRED.equals(read.phase) && KeyPlanner.EXPIRED.equals(next.phase)) {
       String cause = plan.step() instanceof KeyPlan.Expire e ? e.cause() : "expired";
-      for (String accessKey : keysOf(read)) {
+      for (String accessKey : KeyStatus.accessKeys(read)) {
         audit.record(AuditLog.Action.EXPIRED, id, user, accessKey, cause);
       }
       LOG.info("ApiKey {} expired: {}", id, cause);
@@ -112,7 +112,7 @@ final class KeyAnnouncer {
     if (finished && KeyActions.REASON_ROTATE.equals(pendingReason)) {
       rotated(key, id, user, base, next);
     } else if (finished && KeyActions.REASON_SECRET_LOST.equals(pendingReason)) {
-      List<String> revoked = keysOf(base);
+      List<String> revoked = KeyStatus.accessKeys(base);
       for (String r : revoked) {
         audit.record(AuditLog.Action.REVOKED, id, user, r, "SecretLost");
       }
@@ -319,17 +319,5 @@ final class KeyAnnouncer {
             + ended.accessKey
             + " revoked: its grace period ended at "
             + ended.validUntil);
-  }
-
-  /** The key's current and previous access keys, in that order. */
-  private static List<String> keysOf(ApiKeyStatus s) {
-    List<String> keys = new ArrayList<>();
-    if (s.accessKey != null) {
-      keys.add(s.accessKey);
-    }
-    if (s.previous != null && s.previous.accessKey != null) {
-      keys.add(s.previous.accessKey);
-    }
-    return keys;
   }
 }

@@ -84,7 +84,7 @@ final class KeyObserver {
   /**
    * The facts of {@code key}.
    *
-   * @param fromServer read the Secret from the API server, not the cache
+   * @param fromServer {@code key} was just read from the API server; read the Secret from it too
    * @throws KeyIssuer.StaleReadException with the newer key, when the server has a newer one
    */
   Observation observe(ApiKey key, boolean code, boolean fromServer) {
@@ -164,15 +164,18 @@ final class KeyObserver {
               || verdict == SecretCheck.Verdict.FINISH_PENDING
               || (verdict == SecretCheck.Verdict.ISSUE && planned.pending == null);
       if (fromServer || !simple) {
-        // Anything that writes on an unusual verdict decides on what the server has now.
-        ApiKey fresh =
-            client.resources(ApiKey.class).inNamespace(ns(key)).withName(name(key)).get();
-        if (fresh == null
-            || !fresh
-                .getMetadata()
-                .getResourceVersion()
-                .equals(key.getMetadata().getResourceVersion())) {
-          throw new StaleKey(fresh);
+        // Anything that writes on an unusual verdict decides on what the server has now. A key
+        // given fromServer was just read from it: no second read.
+        if (!fromServer) {
+          ApiKey fresh =
+              client.resources(ApiKey.class).inNamespace(ns(key)).withName(name(key)).get();
+          if (fresh == null
+              || !fresh
+                  .getMetadata()
+                  .getResourceVersion()
+                  .equals(key.getMetadata().getResourceVersion())) {
+            throw new StaleKey(fresh);
+          }
         }
         secret = client.secrets().inNamespace(ns(key)).withName(settings.secretName()).get();
         verdict = KeyIssuer.decide(key, planned, settings, secret);

@@ -246,13 +246,19 @@ public final class KeyStatus {
 
   /** The access keys a lost Secret took with it, as the SecretLost message names them. */
   private static String revokedByLoss(ApiKeyStatus s) {
-    List<String> revoked = new ArrayList<>();
-    revoked.add(s.accessKey);
-    if (s.previous != null) {
-      revoked.add(s.previous.accessKey);
+    return String.join(", ", accessKeys(s));
+  }
+
+  /** A status's current and previous access keys, in that order (those it names). */
+  static List<String> accessKeys(ApiKeyStatus s) {
+    List<String> keys = new ArrayList<>();
+    if (s.accessKey != null) {
+      keys.add(s.accessKey);
     }
-    revoked.removeIf(Objects::isNull);
-    return String.join(", ", revoked);
+    if (s.previous != null && s.previous.accessKey != null) {
+      keys.add(s.previous.accessKey);
+    }
+    return keys;
   }
 
   /** Records the pending key as current; the Secret holds it. */

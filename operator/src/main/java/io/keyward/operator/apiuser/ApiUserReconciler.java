@@ -22,11 +22,13 @@ import io.keyward.operator.api.Condition;
 import io.keyward.operator.audit.AuditLog;
 import io.keyward.operator.config.KeywardConfig;
 import io.keyward.operator.issuance.CredentialSecret;
+import io.keyward.operator.issuance.KeyIssuer;
 import io.keyward.operator.kube.Conditions;
 import io.keyward.operator.kube.EventRecorder;
 import io.keyward.operator.kube.LeanItemStore;
 import io.keyward.operator.kube.MetadataChange;
 import io.keyward.operator.kube.ReconcileFailure;
+import io.keyward.operator.kube.Stale;
 import io.keyward.operator.kube.StatusWriter;
 import io.keyward.operator.kube.UserStatusUpdater;
 import io.keyward.operator.mfa.CodeVerifier;
@@ -174,6 +176,9 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
           : UpdateControl.<ApiUser>noUpdate().rescheduleAfter(Duration.between(facts.now(), next));
     } catch (UserStatusUpdater.UserNotFoundException e) {
       return UpdateControl.noUpdate();
+    } catch (Stale e) {
+      // A newer version exists; its own event brings us back.
+      return UpdateControl.noUpdate();
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
         // A newer version exists; its own event brings us back.
@@ -266,12 +271,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     if (step instanceof UserPlan.ReplaceLeftover) {
       Secret leftover = client.secrets().inNamespace(namespace).withName(secretName).get();
       if (leftover != null) {
-        client
-            .secrets()
-            .inNamespace(namespace)
-            .withName(secretName)
-            .lockResourceVersion(leftover.getMetadata().getResourceVersion())
-            .delete();
+        KeyIssuer.deleteAsRead(client, leftover);
       }
     }
     try {
