@@ -53,18 +53,95 @@ public class ApiUserStatus {
     public String uid;
     public String type;
 
+    @JsonPropertyDescription(
+        "What the operator granted this key: the record of authority (an ApiKey's status only"
+            + " mirrors it). Absent while the key holds a slot but nothing was issued yet.")
+    public KeyGrant grant;
+
     @Override
     public boolean equals(Object other) {
       return other instanceof KeyRef o
           && java.util.Objects.equals(namespace, o.namespace)
           && java.util.Objects.equals(name, o.name)
           && java.util.Objects.equals(uid, o.uid)
-          && java.util.Objects.equals(type, o.type);
+          && java.util.Objects.equals(type, o.type)
+          && java.util.Objects.equals(grant, o.grant);
     }
 
     @Override
     public int hashCode() {
-      return java.util.Objects.hash(namespace, name, uid, type);
+      return java.util.Objects.hash(namespace, name, uid, type, grant);
+    }
+  }
+
+  /**
+   * What was granted to one key, written only by the operator: the key in force, its deadlines, the
+   * access a TOTP code (or issuance without MFA) authorized, the previous key of a rotation, and a
+   * key being written. Tenants cannot write an ApiUser, so this is what verification and the
+   * operator believe; an ApiKey status that disagrees is repaired from it.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public static class KeyGrant {
+    @JsonPropertyDescription("The Secret the key was issued into (in the key's namespace).")
+    public String secretName;
+
+    public String accessKey;
+
+    @JsonPropertyDescription("sha256:<hex> of the secretKey value as stored in the Secret.")
+    public String secretFingerprint;
+
+    public String algorithm;
+
+    @JsonPropertyDescription("Ed25519 only: the verifying key (PEM).")
+    public String publicKey;
+
+    public String issuedAt;
+    public String expiresAt;
+
+    @JsonPropertyDescription("The permissions in force (authorized by a code when MFA is on).")
+    public List<String> permissions;
+
+    @JsonPropertyDescription("The IP addresses in force; empty: any.")
+    public List<String> ipWhitelist;
+
+    @JsonPropertyDescription("The previous key during a rotation's grace period.")
+    public ApiKeyStatus.PreviousKey previous;
+
+    @JsonPropertyDescription(
+        "A key being written: recorded before its Secret is written, so only a Secret holding"
+            + " exactly this key is ever taken as issued.")
+    public ApiKeyStatus.PendingKey pending;
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof KeyGrant o
+          && java.util.Objects.equals(secretName, o.secretName)
+          && java.util.Objects.equals(accessKey, o.accessKey)
+          && java.util.Objects.equals(secretFingerprint, o.secretFingerprint)
+          && java.util.Objects.equals(algorithm, o.algorithm)
+          && java.util.Objects.equals(publicKey, o.publicKey)
+          && java.util.Objects.equals(issuedAt, o.issuedAt)
+          && java.util.Objects.equals(expiresAt, o.expiresAt)
+          && java.util.Objects.equals(permissions, o.permissions)
+          && java.util.Objects.equals(ipWhitelist, o.ipWhitelist)
+          && java.util.Objects.equals(previous, o.previous)
+          && java.util.Objects.equals(pending, o.pending);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(
+          secretName,
+          accessKey,
+          secretFingerprint,
+          algorithm,
+          publicKey,
+          issuedAt,
+          expiresAt,
+          permissions,
+          ipWhitelist,
+          previous,
+          pending);
     }
   }
 

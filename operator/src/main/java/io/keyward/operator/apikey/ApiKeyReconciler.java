@@ -21,6 +21,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeyStatus;
 import io.keyward.operator.api.ApiUser;
+import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.audit.AuditLog;
 import io.keyward.operator.config.KeywardConfig;
 import io.keyward.operator.issuance.CredentialSecret;
@@ -69,6 +70,12 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   public static final String FINALIZER = "keyward.io/revoke";
   static final String USER_INDEX = "keyward-user";
 
+  /** Users by the uids of the keys their ledger lists. */
+  static final String HOLDS_INDEX = "keyward-holds";
+
+  /** Users by the access keys their grants record (current, previous and pending). */
+  static final String ACCESS_KEY_INDEX = "keyward-access-keys";
+
   /** A new value rotates the key now. */
   public static final String ROTATE_ANNOTATION = "keyward.io/rotate";
 
@@ -76,6 +83,13 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   public static final String RENEW_ANNOTATION = "keyward.io/renew";
 
   private static final Logger LOG = LoggerFactory.getLogger(ApiKeyReconciler.class);
+
+  /**
+   * This JVM's own status writes (the update filter is made by JOSDK, so it is shared; operators in
+   * one JVM are only ever tests, and a write by any of them is an operator's).
+   */
+  static final io.keyward.operator.kube.OwnWrites OWN_WRITES =
+      new io.keyward.operator.kube.OwnWrites();
 
   /** Reconciliation passes that met a newer version before the error goes to JOSDK's retry. */
   private static final int ATTEMPTS = 5;
@@ -185,6 +199,12 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
                             : Set.of(new ResourceID(k.getSpec().user)))
                 .build(),
             context);
+    users.addIndexers(
+        Map.of(
+            HOLDS_INDEX,
+            u -> refs(u).stream().map(r -> r.uid).filter(java.util.Objects::nonNull).toList(),
+            ACCESS_KEY_INDEX,
+            ApiKeyReconciler::accessKeysOf));
     issuer =
         new KeyIssuer(
             client,
@@ -205,8 +225,9 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
             clock,
             name -> users.get(new ResourceID(name)),
             name -> keys.byIndex(USER_INDEX, name),
-            k -> secrets.get(new ResourceID(secretName(k), k.getMetadata().getNamespace())),
-            (namespace, name) -> keys.get(new ResourceID(name, namespace)));
+            (namespace, name) -> secrets.get(new ResourceID(name, namespace)),
+            (namespace, name) -> keys.get(new ResourceID(name, namespace)),
+            uid -> users.byIndex(HOLDS_INDEX, uid));
     actions =
         new KeyActions(
             issuer,
@@ -215,7 +236,9 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
             new WorkloadRestarter(client, events, clock),
             announcer,
             config.maxKeyLifetime(),
-            name -> users.get(new ResourceID(name)));
+            name -> users.get(new ResourceID(name)),
+            accessKey -> !users.byIndex(ACCESS_KEY_INDEX, accessKey).isEmpty(),
+            this::userWritten);
     return List.of(secrets, users);
   }
 
@@ -226,11 +249,15 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
     for (int attempt = 1; ; attempt++) {
       try {
         current = code.take(client, current);
-        KeyObserver.Observation seen = observer.observe(current, code.pending(), attempt > 1);
+        KeyObserver.Observation seen =
+            observer.observe(current, code.pending(), code.approves(), attempt > 1);
         KeyPlan plan = planner.plan(seen.facts());
-        KeyActions.Done done = actions.run(seen, plan, code, (k, s) -> writeStatus(k, s, context));
+        KeyActions.Done done = actions.run(seen, plan, code);
         ApiKeyStatus next = KeyStatus.build(seen.facts(), plan, done, config.maxKeyLifetime());
+        // The status first, then the grant it mirrors: a status write that meets a newer key
+        // leaves the ledger as it was, and the pass is decided again.
         ApiKey written = writeStatus(done.key(), next, context);
+        recordGrant(seen, done, next);
         announcer.announce(written, seen.facts(), plan, done, next, code);
         return lookAgain(seen.facts().now(), plan, done);
       } catch (Stale e) {
@@ -238,15 +265,77 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
           throw e;
         }
         // Decide again on what the server has now.
-        current =
-            e instanceof KeyObserver.StaleKey stale
-                ? stale.fresh
-                : client.resources(ApiKey.class).inNamespace(ns(key)).withName(name(key)).get();
+        current = client.resources(ApiKey.class).inNamespace(ns(key)).withName(name(key)).get();
         if (current == null || current.isMarkedForDeletion()) {
           return UpdateControl.noUpdate();
         }
       }
     }
+  }
+
+  /**
+   * Records in the ledger what the new status says was granted (the status is only its mirror). An
+   * expiry leaves the grant until the slot is released with the Secret, in the next pass.
+   */
+  private void recordGrant(KeyObserver.Observation seen, KeyActions.Done done, ApiKeyStatus next) {
+    if (KeyPlanner.EXPIRED.equals(next.phase) || done.slotLost() != null) {
+      return;
+    }
+    ApiUserStatus.KeyGrant grant = KeyRecord.grantOf(next);
+    if (java.util.Objects.equals(grant, done.grant())) {
+      return;
+    }
+    ApiUser user = done.user() != null ? done.user() : seen.user();
+    String holder = KeyActions.holder(seen);
+    if (user != null && !holder.equals(user.getMetadata().getName())) {
+      user = null;
+    }
+    userWritten(
+        ledger.recordGrant(user, holder, seen.key().getMetadata().getUid(), done.grant(), grant));
+  }
+
+  /** A user this controller wrote goes into its cache at once, as its own Secret writes do. */
+  private void userWritten(ApiUser written) {
+    if (written == null || users == null) {
+      return;
+    }
+    ResourceID id = ResourceID.fromResource(written);
+    Optional<ApiUser> cached = users.get(id);
+    if (cached.isPresent()
+        && !cached
+            .get()
+            .getMetadata()
+            .getResourceVersion()
+            .equals(written.getMetadata().getResourceVersion())) {
+      users.handleRecentResourceUpdate(id, written, cached.get());
+    }
+  }
+
+  private static List<ApiUserStatus.KeyRef> refs(ApiUser u) {
+    return u.getStatus() == null || u.getStatus().keyRefs == null
+        ? List.of()
+        : u.getStatus().keyRefs;
+  }
+
+  /** Every access key a user's grants record. */
+  static List<String> accessKeysOf(ApiUser u) {
+    List<String> keys = new java.util.ArrayList<>();
+    for (ApiUserStatus.KeyRef r : refs(u)) {
+      ApiUserStatus.KeyGrant g = r.grant;
+      if (g == null) {
+        continue;
+      }
+      if (g.accessKey != null) {
+        keys.add(g.accessKey);
+      }
+      if (g.previous != null && g.previous.accessKey != null) {
+        keys.add(g.previous.accessKey);
+      }
+      if (g.pending != null && g.pending.accessKey != null) {
+        keys.add(g.pending.accessKey);
+      }
+    }
+    return keys;
   }
 
   /**
@@ -299,6 +388,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   private ApiKey writeStatus(ApiKey key, ApiKeyStatus status, Context<ApiKey> context) {
     ApiKey written = StatusWriter.write(client, key, status);
     if (written != key) {
+      OWN_WRITES.wrote(written);
       context
           .eventSourceRetriever()
           .getControllerEventSource()
@@ -309,7 +399,20 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
 
   @Override
   public DeleteControl cleanup(ApiKey key, Context<ApiKey> context) {
-    String secretName = secretName(key);
+    String uid = key.getMetadata().getUid();
+    Set<String> owners = owners(key);
+    users.byIndex(HOLDS_INDEX, uid).forEach(u -> owners.add(u.getMetadata().getName()));
+    // What was granted comes from the ledger, never from the key's status.
+    ApiUserStatus.KeyGrant grant =
+        owners.stream()
+            .map(o -> users.get(new ResourceID(o)))
+            .flatMap(Optional::stream)
+            .map(u -> KeyLedger.grant(u, uid))
+            .flatMap(Optional::stream)
+            .findFirst()
+            .orElse(null);
+    String secretName =
+        grant != null && grant.secretName != null ? grant.secretName : specSecretName(key);
     Secret secret = client.secrets().inNamespace(ns(key)).withName(secretName).get();
     boolean deleted = false;
     if (secret != null && CredentialSecret.controlledBy(secret, key)) {
@@ -317,40 +420,40 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
       KeyIssuer.deleteAsRead(client, secret);
       deleted = true;
     }
-    announcer.revoked(key, secretName, deleted);
+    announcer.revoked(key, secretName, deleted, grant);
     // The slot goes last: a crash before this point leaves the finalizer, and the next run
     // releases it; a slot whose key vanished anyway is reclaimed by the ApiUser reconciler.
-    for (String owner : owners(key)) {
-      for (SlotLedger.Slot released :
-          ledger.release(owner, Set.of(key.getMetadata().getUid())).result()) {
+    for (String owner : owners) {
+      for (SlotLedger.Slot released : ledger.release(owner, Set.of(uid)).result()) {
         LOG.info("ApiKey {} released its slot of ApiUser {}", released.id(), owner);
       }
     }
+    OWN_WRITES.forget(key);
     return DeleteControl.defaultDelete();
   }
 
-  /**
-   * The users a key belongs to, in this order: its spec's, and the one it was issued for (they
-   * differ after the spec moved the key to another user).
-   */
-  public static Set<String> owners(ApiKey k) {
+  /** The users a key names: its spec's (the ledgers say which holds it). */
+  static Set<String> owners(ApiKey k) {
     Set<String> owners = new java.util.LinkedHashSet<>();
     if (k.getSpec() != null && k.getSpec().user != null) {
       owners.add(k.getSpec().user);
     }
-    if (k.getStatus() != null
-        && k.getStatus().effective != null
-        && k.getStatus().effective.user != null) {
-      owners.add(k.getStatus().effective.user);
-    }
     return owners;
   }
 
-  /** The key's Secret: the one it was issued into, else the one its spec names. */
+  /**
+   * The key's Secret, for the informer's mapping only: the one its status names, else its spec's.
+   * Nothing is decided on it (the grant names the Secret a key was issued into).
+   */
   static String secretName(ApiKey key) {
     if (key.getStatus() != null && key.getStatus().secretName != null) {
       return key.getStatus().secretName;
     }
+    return specSecretName(key);
+  }
+
+  /** The Secret the key's spec names. */
+  static String specSecretName(ApiKey key) {
     return Optional.ofNullable(key.getSpec())
         .map(s -> s.secretTemplate)
         .map(t -> t.name)
@@ -366,14 +469,17 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
   }
 
   /**
-   * Passes an update unless only the status changed: spec (generation), annotations (TOTP codes,
-   * triggers), labels, finalizers and deletion all reconcile; the operator's own status writes do
-   * not come back as a reconciliation each.
+   * Passes an update unless only the status changed and the change is this operator's own write:
+   * spec (generation), annotations (TOTP codes, triggers), labels, finalizers and deletion all
+   * reconcile, and so does a status written by anyone else (it is repaired from the ledger); the
+   * operator's own status writes do not come back as a reconciliation each.
    */
   public static final class NotOnlyStatus implements OnUpdateFilter<ApiKey> {
     @Override
     public boolean accept(ApiKey next, ApiKey previous) {
-      return MetadataChange.between(next, previous);
+      return MetadataChange.between(next, previous)
+          || (!java.util.Objects.equals(next.getStatus(), previous.getStatus())
+              && !OWN_WRITES.isOwn(next));
     }
   }
 }

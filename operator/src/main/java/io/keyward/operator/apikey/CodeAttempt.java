@@ -8,14 +8,16 @@ import io.keyward.operator.mfa.CodeVerifier;
 import io.keyward.operator.mfa.TotpGuard;
 
 /**
- * A TOTP code that arrived in the annotation, taken off the key before anything else: the
+ * A TOTP code that arrived in the annotation, as {@code <code>@<generation>}: the code approves the
+ * spec of that generation only (the one its giver reviewed), so an edit made between the review and
+ * the annotation is never approved with it. It is taken off the key before anything else: the
  * annotation is removed by a write that carries the read resourceVersion, so of two replicas only
  * one gets the code, and a crash after this point loses the attempt rather than repeating it. The
  * code stays in memory only, across the retries of one reconciliation, and is checked at most once.
  */
 final class CodeAttempt {
   private String code;
-  private long generation;
+  private Long approves;
   private boolean taken;
   private TotpGuard.Decision decision;
   private boolean settled;
@@ -38,8 +40,9 @@ final class CodeAttempt {
     if (t == null) {
       return key;
     }
-    code = t.code();
-    generation = t.resource().getMetadata().getGeneration();
+    int at = t.code().lastIndexOf('@');
+    code = at < 0 ? t.code() : t.code().substring(0, at).trim();
+    approves = at < 0 ? null : generation(t.code().substring(at + 1).trim());
     return t.resource();
   }
 
@@ -57,9 +60,16 @@ final class CodeAttempt {
     return code;
   }
 
-  /** The generation the code was given on: it approves that spec only. */
-  long generation() {
-    return generation;
+  /** The generation the code names as the one it approves (null: it names none). */
+  Long approves() {
+    return approves;
+  }
+
+  private static Long generation(String s) {
+    if (s.isEmpty() || s.length() > 18 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return null;
+    }
+    return Long.parseLong(s);
   }
 
   /** The checked code's decision, or null when it was not checked. */

@@ -3,6 +3,8 @@ package io.keyward.operator.apikey;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeyStatus;
 import io.keyward.operator.api.ApiUser;
+import io.keyward.operator.api.ApiUserStatus;
+import io.keyward.operator.api.ApiUserStatus.KeyGrant;
 import io.keyward.operator.apikey.KeyObserver.Observation;
 import io.keyward.operator.apikey.KeyPlan.Blocked;
 import io.keyward.operator.apikey.KeyPlan.Issue;
@@ -21,7 +23,6 @@ import io.keyward.operator.validation.KeySettings;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * run twice is finished or refused, never doubled (issuance/DESIGN.md).
  */
 final class KeyActions {
-  /** Why a key is issued, kept in status.pending so a resumed issuance reports it correctly. */
+  /** Why a key is issued, kept in the pending record so a resumed issuance reports it correctly. */
   static final String REASON_ISSUE = "Issue";
 
   static final String REASON_SECRET_LOST = "SecretLost";
@@ -47,6 +48,8 @@ final class KeyActions {
   private final KeyAnnouncer announcer;
   private final Duration maxKeyLifetime;
   private final Function<String, Optional<ApiUser>> users;
+  private final java.util.function.Predicate<String> accessKeyTaken;
+  private final java.util.function.Consumer<ApiUser> grantsWritten;
 
   KeyActions(
       KeyIssuer issuer,
@@ -55,8 +58,12 @@ final class KeyActions {
       WorkloadRestarter restarter,
       KeyAnnouncer announcer,
       Duration maxKeyLifetime,
-      Function<String, Optional<ApiUser>> users) {
+      Function<String, Optional<ApiUser>> users,
+      java.util.function.Predicate<String> accessKeyTaken,
+      java.util.function.Consumer<ApiUser> grantsWritten) {
     this.users = users;
+    this.accessKeyTaken = accessKeyTaken;
+    this.grantsWritten = grantsWritten;
     this.issuer = issuer;
     this.ledger = ledger;
     this.verifier = verifier;
@@ -71,9 +78,11 @@ final class KeyActions {
    * @param key the ApiKey as last written (its resourceVersion is the one to write status with)
    * @param slotLost the claim found no slot after all (the step did not run)
    * @param code the checked code's decision (null: not checked)
-   * @param recorded the key the step issued: current after a first issuance, pending otherwise
-   * @param pendingOnly {@code recorded} is pending: the Secret write is finished next time
-   * @param adopted the public facts of an adopted Secret
+   * @param recorded the key the step issued (its pending record, finished in the same pass)
+   * @param pendingOnly {@code recorded} is only pending (the status of the pending record)
+   * @param user the key's user as last written here (null: as observed)
+   * @param grant the grant the ledger records after the step (the expected value of the next ledger
+   *     write)
    */
   record Done(
       ApiKey key,
@@ -81,9 +90,10 @@ final class KeyActions {
       TotpGuard.Decision code,
       ApiKeyStatus.PendingKey recorded,
       boolean pendingOnly,
-      ApiKeyStatus.PendingKey adopted) {
-    static Done nothing(ApiKey key, TotpGuard.Decision code) {
-      return new Done(key, null, code, null, false, null);
+      ApiUser user,
+      ApiUserStatus.KeyGrant grant) {
+    static Done nothing(ApiKey key, TotpGuard.Decision code, ApiUser user, KeyGrant grant) {
+      return new Done(key, null, code, null, false, user, grant);
     }
 
     boolean codeAccepted() {
@@ -97,12 +107,10 @@ final class KeyActions {
    * @param writeStatus writes a status on the given key (compare and swap) and returns the key as
    *     written: the pending record of a rotation or re-issue is written before its Secret
    */
-  Done run(
-      Observation o,
-      KeyPlan plan,
-      CodeAttempt attempt,
-      BiFunction<ApiKey, ApiKeyStatus, ApiKey> writeStatus) {
+  Done run(Observation o, KeyPlan plan, CodeAttempt attempt) {
     ApiKey key = o.key();
+    ApiUser user = o.user();
+    KeyGrant grant = o.facts().grant();
     if (plan.claimSlot()) {
       KeySettings s = o.facts().validation().settings();
       KeyLedger.Claimed claimed =
@@ -112,11 +120,13 @@ final class KeyActions {
               o.atMostWaiting(),
               o.olderWaiting(),
               o.orphans());
+      grantsWritten.accept(claimed.user());
       announcer.reclaimed(o.user(), claimed.reclaimed());
       SlotLedger.Decision d = claimed.decision();
       if (d instanceof SlotLedger.Wait w) {
-        return new Done(key, w, null, null, false, null);
+        return new Done(key, w, null, null, false, claimed.user(), grant);
       }
+      user = claimed.user();
       LOG.info("ApiKey {} claimed a slot of ApiUser {}", o.facts().key(), s.user());
     }
     TotpGuard.Decision code = checkCode(o, plan, attempt);
@@ -126,9 +136,14 @@ final class KeyActions {
       // Never authorized, and no accepted code: nothing is issued, and a slot claimed for the
       // code is given back, so that keys without a code hold none.
       if (plan.claimSlot()) {
-        ledger.release(o.facts().account().name(), Set.of(key.getMetadata().getUid()));
+        ApiUser released =
+            ledger.release(o.facts().account().name(), Set.of(key.getMetadata().getUid())).user();
+        if (released != null) {
+          grantsWritten.accept(released);
+          user = released;
+        }
       }
-      return Done.nothing(key, code);
+      return Done.nothing(key, code, user, grant);
     }
     KeySettings settings =
         o.facts().validation().valid() ? o.facts().validation().settings() : null;
@@ -140,23 +155,32 @@ final class KeyActions {
         || step instanceof KeyPlan.EndGrace) {
       issuer.dropPrevious(key, o.secret());
     } else if (step instanceof Issue i) {
-      return issue(o, plan, i, code, settings, writeStatus);
+      if (i.replaceTampered()) {
+        issuer.delete(key, settings.secretName());
+      }
+      KeyIssuer.Prepared prepared =
+          prepare(
+              settings,
+              plan,
+              i.cause() == KeyPlan.Cause.SECRET_LOST ? REASON_SECRET_LOST : REASON_ISSUE,
+              null,
+              null);
+      Pending pending = recordPending(o, plan, code, prepared, user, grant);
+      issuer.create(key, settings, prepared);
+      return new Done(key, null, code, prepared.record(), false, pending.user(), pending.grant());
     } else if (step instanceof Rotate r) {
       KeyIssuer.Prepared prepared =
-          issuer.prepare(settings, plan.expiry(), REASON_ROTATE, r.cause(), r.previousValidUntil());
-      Done pending = new Done(key, null, code, prepared.record(), true, null);
-      ApiKey written = writeStatus.apply(key, status(o, plan, pending));
-      issuer.rotate(written, o.secret(), settings, prepared);
-      return new Done(written, null, code, prepared.record(), true, null);
+          prepare(settings, plan, REASON_ROTATE, r.cause(), r.previousValidUntil());
+      Pending pending = recordPending(o, plan, code, prepared, user, grant);
+      issuer.rotate(key, o.secret(), settings, prepared);
+      // Before the grant records the new key: a crash in between restarts them twice, never not
+      // at all.
+      restarter.restart(key, key.getSpec().rolloutRestart);
+      return new Done(key, null, code, prepared.record(), false, pending.user(), pending.grant());
     } else if (step instanceof Resume r) {
       if (r.verdict() == SecretCheck.Verdict.FINISH_PENDING
           && REASON_ROTATE.equals(o.facts().status().pending.reason)) {
-        // Before the status write: a crash in between restarts them twice, never not at all.
         restarter.restart(key, key.getSpec().rolloutRestart);
-      }
-      if (r.verdict() == SecretCheck.Verdict.ADOPT) {
-        return new Done(
-            key, null, code, null, false, KeyIssuer.adoptable(o.secret(), settings, plan.expiry()));
       }
     } else if (step instanceof KeyPlan.Extend e) {
       ApiKeyStatus extended = KeyStatus.copy(o.facts().status());
@@ -165,38 +189,51 @@ final class KeyActions {
     } else if (step instanceof KeyPlan.SyncSecret) {
       issuer.syncMetadata(key, settings, o.facts().status());
     }
-    return Done.nothing(key, code);
+    return Done.nothing(key, code, user, grant);
   }
 
-  private Done issue(
+  /** The ledger as the pending record left it. */
+  private record Pending(ApiUser user, KeyGrant grant) {}
+
+  /**
+   * Records the key about to be written as pending in its grant, before its Secret exists or
+   * changes: only a Secret holding exactly this key is ever taken as issued.
+   */
+  private Pending recordPending(
       Observation o,
       KeyPlan plan,
-      Issue i,
       TotpGuard.Decision code,
-      KeySettings settings,
-      BiFunction<ApiKey, ApiKeyStatus, ApiKey> writeStatus) {
-    ApiKey key = o.key();
-    if (i.replaceTampered()) {
-      issuer.delete(key, settings.secretName());
+      KeyIssuer.Prepared prepared,
+      ApiUser user,
+      KeyGrant grant) {
+    Done pendingOnly = new Done(o.key(), null, code, prepared.record(), true, user, grant);
+    KeyGrant next = KeyRecord.grantOf(status(o, plan, pendingOnly));
+    ApiUser written =
+        ledger.recordGrant(user, holder(o), o.key().getMetadata().getUid(), grant, next);
+    grantsWritten.accept(written);
+    return new Pending(written, next);
+  }
+
+  /** The user whose ledger records the key: the one it was issued for, else its spec's. */
+  static String holder(Observation o) {
+    return o.facts().holder() != null ? o.facts().holder() : o.facts().account().name();
+  }
+
+  /**
+   * A new key whose access key no grant holds yet: a generated access key that another key's grant
+   * already records (current, previous or pending) is generated again.
+   */
+  private KeyIssuer.Prepared prepare(
+      KeySettings settings, KeyPlan plan, String reason, String cause, java.time.Instant until) {
+    for (int attempt = 1; ; attempt++) {
+      KeyIssuer.Prepared prepared = issuer.prepare(settings, plan.expiry(), reason, cause, until);
+      if (!accessKeyTaken.test(prepared.record().accessKey)) {
+        return prepared;
+      }
+      if (attempt >= 3) {
+        throw new IllegalStateException("generated access keys are already held by other keys");
+      }
     }
-    ApiKeyStatus base = plan.base();
-    KeyIssuer.Prepared prepared =
-        issuer.prepare(
-            settings,
-            plan.expiry(),
-            i.cause() == KeyPlan.Cause.SECRET_LOST ? REASON_SECRET_LOST : REASON_ISSUE,
-            null,
-            null);
-    if (base.accessKey == null && base.previous == null) {
-      // A key's first issuance needs no pending record: status knows no key to tell the Secret's
-      // apart from, so an interrupted one is finished by adopting the Secret it created.
-      issuer.create(key, settings, prepared);
-      return new Done(key, null, code, prepared.record(), false, null);
-    }
-    Done pending = new Done(key, null, code, prepared.record(), true, null);
-    ApiKey written = writeStatus.apply(key, status(o, plan, pending));
-    issuer.create(written, settings, prepared);
-    return new Done(written, null, code, prepared.record(), true, null);
   }
 
   private ApiKeyStatus status(Observation o, KeyPlan plan, Done done) {
@@ -220,10 +257,11 @@ final class KeyActions {
       announcer.codeChecked(o.key(), o.facts(), plan.access(), attempt.decision());
     }
     TotpGuard.Decision d = attempt.decision();
-    // A code approves the generation it was given on; a key changed since gets no approval.
+    // A code approves the generation it names; a key changed since gets no approval (the planner
+    // does not ask to check such a code; this holds across the retries of one reconciliation).
     if (d != null
         && d.outcome() == TotpGuard.Outcome.ACCEPTED
-        && attempt.generation() != o.facts().key().generation()) {
+        && !Long.valueOf(o.facts().key().generation()).equals(attempt.approves())) {
       return null;
     }
     return d;

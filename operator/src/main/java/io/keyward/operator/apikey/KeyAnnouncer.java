@@ -2,6 +2,7 @@ package io.keyward.operator.apikey;
 
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeyStatus;
+import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.api.Condition;
 import io.keyward.operator.audit.AuditLog;
 import io.keyward.operator.expiry.RenewalPolicy;
@@ -65,6 +66,7 @@ final class KeyAnnouncer {
     String id = f.key().toString();
     String user = owner(key, next);
 
+    repaired(key, f, id);
     unusedCode(key, plan, done, code);
     Condition ready = Conditions.find(next.conditions, Conditions.READY).orElse(null);
     Condition readyBefore = Conditions.find(read.conditions, Conditions.READY).orElse(null);
@@ -104,13 +106,18 @@ final class KeyAnnouncer {
     }
 
     boolean newKey = next.accessKey != null && !next.accessKey.equals(base.accessKey);
-    String pendingReason = base.pending == null ? null : base.pending.reason;
-    boolean finished =
-        newKey
-            && plan.step() instanceof KeyPlan.Resume r
-            && r.verdict() == SecretCheck.Verdict.FINISH_PENDING;
+    // The key a step wrote: this pass's own (issue, rotate), or an interrupted one's it finished.
+    ApiKeyStatus.PendingKey written =
+        done.recorded() != null && !done.pendingOnly()
+            ? done.recorded()
+            : plan.step() instanceof KeyPlan.Resume r
+                    && r.verdict() == SecretCheck.Verdict.FINISH_PENDING
+                ? base.pending
+                : null;
+    String pendingReason = written == null ? null : written.reason;
+    boolean finished = newKey && written != null;
     if (finished && KeyActions.REASON_ROTATE.equals(pendingReason)) {
-      rotated(key, id, user, base, next);
+      rotated(key, id, user, base, written, next);
     } else if (finished && KeyActions.REASON_SECRET_LOST.equals(pendingReason)) {
       List<String> revoked = KeyStatus.accessKeys(base);
       for (String r : revoked) {
@@ -128,9 +135,7 @@ final class KeyAnnouncer {
               + next.accessKey
               + " issued (the old secret is never restored)");
     } else if (newKey) {
-      boolean adopted =
-          plan.step() instanceof KeyPlan.Resume r && r.verdict() == SecretCheck.Verdict.ADOPT;
-      audit.record(AuditLog.Action.ISSUED, id, user, next.accessKey, adopted ? "adopted" : null);
+      audit.record(AuditLog.Action.ISSUED, id, user, next.accessKey, null);
       events.normal(
           key,
           "Issued",
@@ -140,7 +145,7 @@ final class KeyAnnouncer {
               + next.secretName
               + ", valid until "
               + next.expiresAt);
-      if (!adopted && read.issuedAt == null && key.getMetadata().getCreationTimestamp() != null) {
+      if (read.issuedAt == null && key.getMetadata().getCreationTimestamp() != null) {
         metrics.issued(
             Duration.between(Instant.parse(key.getMetadata().getCreationTimestamp()), f.now()));
       }
@@ -220,26 +225,26 @@ final class KeyAnnouncer {
     }
   }
 
-  /** A deleted key's revocation. */
-  void revoked(ApiKey key, String secretName, boolean deleted) {
-    ApiKeyStatus status = key.getStatus() == null ? new ApiKeyStatus() : key.getStatus();
-    if (KeyPlanner.EXPIRED.equals(status.phase)) {
-      // Revoked when it expired; status keeps the access key only as the record.
+  /** A deleted key's revocation: of the keys its grant records (status names none that count). */
+  void revoked(ApiKey key, String secretName, boolean deleted, ApiUserStatus.KeyGrant grant) {
+    if (grant == null) {
+      // Nothing granted, or revoked when it expired (an expired key holds no grant).
       return;
     }
     String id = key.getMetadata().getNamespace() + "/" + key.getMetadata().getName();
     List<String> keys = new ArrayList<>();
-    if (status.accessKey != null) {
-      keys.add(status.accessKey);
+    if (grant.accessKey != null) {
+      keys.add(grant.accessKey);
     }
-    if (status.pending != null && status.pending.accessKey != null) {
-      keys.add(status.pending.accessKey);
+    if (grant.pending != null && grant.pending.accessKey != null) {
+      keys.add(grant.pending.accessKey);
     }
-    if (status.previous != null && status.previous.accessKey != null) {
-      keys.add(status.previous.accessKey);
+    if (grant.previous != null && grant.previous.accessKey != null) {
+      keys.add(grant.previous.accessKey);
     }
+    String user = key.getSpec() == null ? null : key.getSpec().user;
     for (String accessKey : keys) {
-      audit.record(AuditLog.Action.REVOKED, id, owner(key, status), accessKey, "deleted");
+      audit.record(AuditLog.Action.REVOKED, id, user, accessKey, "deleted");
       events.normal(
           key,
           "Revoked",
@@ -248,6 +253,31 @@ final class KeyAnnouncer {
               + " revoked"
               + (deleted ? "; Secret " + secretName + " deleted" : ""));
     }
+  }
+
+  /**
+   * A status that claimed what the ledger does not record: restored from the ledger, and said so
+   * once (the next pass finds the status repaired).
+   */
+  private void repaired(ApiKey key, KeyFacts f, String id) {
+    if (f.repaired().isEmpty()) {
+      return;
+    }
+    String fields = String.join(", ", f.repaired());
+    String record =
+        f.holder() == null
+            ? "no ApiUser ledger records a grant for this key"
+            : "the ledger of ApiUser " + f.holder() + " records otherwise";
+    audit.record(AuditLog.Action.STATUS_REPAIRED, id, f.holder(), null, fields);
+    LOG.warn("ApiKey {} status repaired from the ledger: {}", id, fields);
+    events.warning(
+        key,
+        "StatusRepaired",
+        "status."
+            + String.join(", status.", f.repaired())
+            + " did not match what was granted ("
+            + record
+            + "); restored from the record: status is a mirror, never an authority");
   }
 
   /** The user a key was issued for (else its spec's). */
@@ -273,8 +303,13 @@ final class KeyAnnouncer {
     }
   }
 
-  private void rotated(ApiKey key, String id, String user, ApiKeyStatus base, ApiKeyStatus next) {
-    ApiKeyStatus.PendingKey p = base.pending;
+  private void rotated(
+      ApiKey key,
+      String id,
+      String user,
+      ApiKeyStatus base,
+      ApiKeyStatus.PendingKey p,
+      ApiKeyStatus next) {
     String cause = p.cause == null ? "rotation" : p.cause;
     List<String> revoked = new ArrayList<>();
     if (base.previous != null) {

@@ -1,6 +1,7 @@
 package io.keyward.operator.apikey;
 
 import io.keyward.operator.api.ApiKeyStatus;
+import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.apiuser.AccountCheck;
 import io.keyward.operator.expiry.Renewal;
 import io.keyward.operator.issuance.SecretCheck;
@@ -16,7 +17,8 @@ import java.time.Instant;
  *
  * @param now the time of this reconciliation (one reading of the operator's clock)
  * @param key the key's identity
- * @param status the key's status as read (never modified; the planner builds on a copy)
+ * @param status the key's status as read, with every field of authority taken from {@code grant}
+ *     ({@link KeyRecord#trusted}); never modified, the planner builds on a copy
  * @param validation the spec validated and defaulted, or its violations
  * @param account the key's ApiUser as the account rules see it
  * @param slot whether the key holds a slot of its user, could claim one, or must wait
@@ -31,6 +33,11 @@ import java.time.Instant;
  * @param totp the user's TOTP verification state (replay record, failures, lock)
  * @param namespaceTerminating the key's namespace is being deleted (looked at only where a key
  *     would be issued again)
+ * @param holder the user whose ledger records the key's slot (null: none does)
+ * @param grant what that ledger records as granted to the key (null: nothing)
+ * @param repaired the fields of authority in which the status as read claimed something the grant
+ *     does not record (empty: none): restored from the grant and reported
+ * @param codeFor the generation the code that arrived names as approved (null: none named)
  */
 public record KeyFacts(
     Instant now,
@@ -46,7 +53,11 @@ public record KeyFacts(
     Renewal.Triggers triggers,
     boolean code,
     TotpGuard.State totp,
-    boolean namespaceTerminating) {
+    boolean namespaceTerminating,
+    String holder,
+    ApiUserStatus.KeyGrant grant,
+    java.util.List<String> repaired,
+    Long codeFor) {
 
   /** Who the key is. */
   public record KeyId(String namespace, String name, String uid, long generation) {

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeyStatus;
 import io.keyward.operator.api.ApiUser;
+import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.apiuser.AccountCheck;
 import io.keyward.operator.apiuser.ApiUserReconciler;
 import io.keyward.operator.expiry.Renewal;
@@ -42,8 +43,9 @@ final class KeyObserver {
   private final Clock clock;
   private final Function<String, Optional<ApiUser>> users;
   private final Function<String, List<ApiKey>> keysOfUser;
-  private final Function<ApiKey, Optional<Secret>> cachedSecret;
+  private final BiFunction<String, String, Optional<Secret>> cachedSecret;
   private final BiFunction<String, String, Optional<ApiKey>> cachedKey;
+  private final Function<String, List<ApiUser>> usersHolding;
 
   /**
    * What was observed: the facts, and the objects the actions write on.
@@ -69,9 +71,11 @@ final class KeyObserver {
       Clock clock,
       Function<String, Optional<ApiUser>> users,
       Function<String, List<ApiKey>> keysOfUser,
-      Function<ApiKey, Optional<Secret>> cachedSecret,
-      BiFunction<String, String, Optional<ApiKey>> cachedKey) {
+      BiFunction<String, String, Optional<Secret>> cachedSecret,
+      BiFunction<String, String, Optional<ApiKey>> cachedKey,
+      Function<String, List<ApiUser>> usersHolding) {
     this.cachedKey = cachedKey;
+    this.usersHolding = usersHolding;
     this.client = client;
     this.rules = rules;
     this.ledger = ledger;
@@ -84,12 +88,37 @@ final class KeyObserver {
   /**
    * The facts of {@code key}.
    *
+   * @param codeFor the generation the code names as approved (null: none)
    * @param fromServer {@code key} was just read from the API server; read the Secret from it too
    * @throws KeyIssuer.StaleReadException with the newer key, when the server has a newer one
    */
-  Observation observe(ApiKey key, boolean code, boolean fromServer) {
+  Observation observe(ApiKey key, boolean code, Long codeFor, boolean fromServer) {
     Instant now = clock.instant();
-    ApiKeyStatus status = key.getStatus() == null ? new ApiKeyStatus() : key.getStatus();
+    ApiKeyStatus read = key.getStatus() == null ? new ApiKeyStatus() : key.getStatus();
+    String uid = key.getMetadata().getUid();
+    String specUser = key.getSpec() == null ? null : key.getSpec().user;
+    // From the server, the Secret is read before the ledger: the pending record is written
+    // before the Secret, so a Secret seen here has its record in the ledger read after it.
+    String earlyName = ApiKeyReconciler.specSecretName(key);
+    Secret early =
+        fromServer ? client.secrets().inNamespace(ns(key)).withName(earlyName).get() : null;
+    Function<String, Optional<ApiUser>> userOf =
+        fromServer
+            ? name -> Optional.ofNullable(client.resources(ApiUser.class).withName(name).get())
+            : users;
+    Holder holder = holder(uid, specUser, userOf);
+    ApiKeyStatus status =
+        KeyRecord.trusted(
+            read,
+            holder == null ? null : holder.ref().grant,
+            holder == null ? null : holder.user().getMetadata().getName(),
+            holder == null ? null : holder.ref().type,
+            now);
+    List<String> repaired = KeyRecord.disagreements(read, status);
+    if (!repaired.isEmpty() && !fromServer) {
+      // Caches may lag one behind the other: the server decides whether status lies.
+      throw new Stale("ApiKey status disagrees with the ledger");
+    }
     String renew = annotation(key, ApiKeyReconciler.RENEW_ANNOTATION);
     boolean startsOver = KeyPlanner.startsOver(status, renew);
     boolean issued = status.accessKey != null && !startsOver;
@@ -97,8 +126,7 @@ final class KeyObserver {
         rules.validate(
             name(key), key.getSpec(), startsOver ? ApiKeyRules.Prior.NONE : prior(status));
     KeyFacts.KeyId id =
-        new KeyFacts.KeyId(
-            ns(key), name(key), key.getMetadata().getUid(), key.getMetadata().getGeneration());
+        new KeyFacts.KeyId(ns(key), name(key), uid, key.getMetadata().getGeneration());
     Renewal.Triggers triggers =
         new Renewal.Triggers(
             annotation(key, ApiKeyReconciler.ROTATE_ANNOTATION),
@@ -107,9 +135,13 @@ final class KeyObserver {
             status.lastHandledRenew);
 
     KeySettings settings = validation.valid() ? validation.settings() : null;
-    String userName =
-        settings != null ? settings.user() : key.getSpec() == null ? null : key.getSpec().user;
-    ApiUser user = userName == null ? null : users.apply(userName).orElse(null);
+    String userName = settings != null ? settings.user() : specUser;
+    ApiUser user =
+        userName == null
+            ? null
+            : holder != null && userName.equals(holder.user().getMetadata().getName())
+                ? holder.user()
+                : userOf.apply(userName).orElse(null);
     AccountCheck.Account account = account(userName, user);
     int limit = user == null ? 0 : ledger.limit(user);
     TotpGuard.State totp =
@@ -119,7 +151,15 @@ final class KeyObserver {
     int atMost = 0;
     IntSupplier older = () -> 0;
     Set<String> orphans = Set.of();
-    Secret secret = cachedSecret.apply(key).orElse(null);
+    // The Secret the grant names, else the spec's (status names none that counts).
+    String secretName =
+        status.secretName != null
+            ? status.secretName
+            : settings != null ? settings.secretName() : ApiKeyReconciler.specSecretName(key);
+    Secret secret =
+        fromServer && secretName.equals(earlyName)
+            ? early
+            : cachedSecret.apply(ns(key), secretName).orElse(null);
     SecretCheck.Verdict verdict = null;
     boolean drift = false;
     boolean terminating = false;
@@ -130,7 +170,6 @@ final class KeyObserver {
       // user take one only once a code authorizes them, so none waits ahead of another.
       List<ApiKey> ofUser =
           issued || account.mfaRequired() ? List.of() : keysOfUser.apply(settings.user());
-      String uid = id.uid();
       atMost =
           (int)
               ofUser.stream()
@@ -163,21 +202,16 @@ final class KeyObserver {
           verdict == SecretCheck.Verdict.STEADY
               || verdict == SecretCheck.Verdict.FINISH_PENDING
               || (verdict == SecretCheck.Verdict.ISSUE && planned.pending == null);
-      if (fromServer || !simple) {
-        // Anything that writes on an unusual verdict decides on what the server has now. A key
-        // given fromServer was just read from it: no second read.
-        if (!fromServer) {
-          ApiKey fresh =
-              client.resources(ApiKey.class).inNamespace(ns(key)).withName(name(key)).get();
-          if (fresh == null
-              || !fresh
-                  .getMetadata()
-                  .getResourceVersion()
-                  .equals(key.getMetadata().getResourceVersion())) {
-            throw new StaleKey(fresh);
-          }
-        }
-        secret = client.secrets().inNamespace(ns(key)).withName(settings.secretName()).get();
+      if (!simple && !fromServer) {
+        // Anything that writes on an unusual verdict decides on what the server has now: the
+        // key, its Secret, then the ledger (in that order, see below), read again.
+        throw new Stale("the key's Secret is decided on what the server has");
+      }
+      if (fromServer) {
+        secret =
+            settings.secretName().equals(earlyName)
+                ? early
+                : client.secrets().inNamespace(ns(key)).withName(settings.secretName()).get();
         verdict = KeyIssuer.decide(key, planned, settings, secret);
       }
       if (verdict == SecretCheck.Verdict.REISSUE_LOST
@@ -208,8 +242,37 @@ final class KeyObserver {
             triggers,
             code,
             totp,
-            terminating);
+            terminating,
+            holder == null ? null : holder.user().getMetadata().getName(),
+            holder == null ? null : holder.ref().grant,
+            repaired,
+            codeFor);
     return new Observation(facts, key, user, secret, atMost, older, orphans);
+  }
+
+  /** The user whose ledger holds a key's slot, and that ledger entry. */
+  record Holder(ApiUser user, ApiUserStatus.KeyRef ref) {}
+
+  /**
+   * The user whose ledger lists the key {@code uid}: its spec's user, else any other user the cache
+   * indexes as holding it (a key whose spec moved it to another user after issuance).
+   */
+  private Holder holder(String uid, String specUser, Function<String, Optional<ApiUser>> userOf) {
+    java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
+    if (specUser != null) {
+      names.add(specUser);
+    }
+    usersHolding.apply(uid).forEach(u -> names.add(u.getMetadata().getName()));
+    for (String name : names) {
+      Optional<ApiUser> u = userOf.apply(name);
+      if (u.isPresent()) {
+        Optional<ApiUserStatus.KeyRef> ref = KeyLedger.ref(u.get().getStatus(), uid);
+        if (ref.isPresent()) {
+          return new Holder(u.get(), ref.get());
+        }
+      }
+    }
+    return null;
   }
 
   /**
@@ -231,16 +294,6 @@ final class KeyObserver {
       }
     }
     return orphans;
-  }
-
-  /** The server has a newer version of the key (or none); the reconciliation starts again. */
-  static final class StaleKey extends Stale {
-    final transient ApiKey fresh;
-
-    StaleKey(ApiKey fresh) {
-      super("the ApiKey changed");
-      this.fresh = fresh;
-    }
   }
 
   /** Keys of the same user, without a slot, that could take one and are older than this one. */

@@ -88,6 +88,13 @@ public record KeyPlan(
    */
   public record Resume(SecretCheck.Verdict verdict) implements Step {}
 
+  /**
+   * The ledger records a key being written whose Secret is not there yet, recorded only {@link
+   * KeyPlanner#PENDING_PATIENCE} ago: its writer (another replica, before a failover) may still be
+   * writing it. Look again then; a pending key older than that was abandoned and is replaced.
+   */
+  public record AwaitPending(Instant until) implements Step {}
+
   /** Rotate: record the new key as pending, then write it into the Secret beside the old one. */
   public record Rotate(String cause, Instant previousValidUntil) implements Step {}
 

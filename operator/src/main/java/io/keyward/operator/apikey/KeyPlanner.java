@@ -56,6 +56,9 @@ public final class KeyPlanner {
 
   static final String EXPIRED = "Expired";
 
+  /** How long a key being written by another writer is given to reach its Secret. */
+  public static final Duration PENDING_PATIENCE = Duration.ofSeconds(10);
+
   private final Duration maxKeyLifetime;
 
   public KeyPlanner(Duration maxKeyLifetime) {
@@ -141,15 +144,22 @@ public final class KeyPlanner {
     ExpiryPlan fresh = ExpiryPlan.forIssuance(now.truncatedTo(ChronoUnit.SECONDS), settings);
     switch (f.secret()) {
       case ISSUE -> {
+        Instant pendingSince =
+            base.pending == null || base.pending.issuedAt == null
+                ? null
+                : Instant.parse(base.pending.issuedAt);
+        if (pendingSince != null && now.isBefore(pendingSince.plus(PENDING_PATIENCE))) {
+          Instant until = pendingSince.plus(PENDING_PATIENCE);
+          return new KeyPlan(
+              new KeyPlan.AwaitPending(until), base, access, null, until, discard, false);
+        }
         return new KeyPlan(
             new Issue(Cause.FIRST, false),
             base,
             access,
             fresh,
-            // A first issuance ends settled; another leaves a pending key to finish at once.
-            base.accessKey == null && base.previous == null
-                ? next(now, fresh.renewAt(), fresh.expiresAt(), null, access.recheck())
-                : now,
+            // Issued and finished in one pass: the new key's deadlines are next.
+            next(now, fresh.renewAt(), fresh.expiresAt(), null, access.recheck()),
             discard,
             claim);
       }
@@ -164,7 +174,6 @@ public final class KeyPlanner {
               discard,
               false);
         }
-        boolean first = base.accessKey == null && base.previous == null;
         return new KeyPlan(
             new Issue(
                 base.accessKey == null ? Cause.FIRST : Cause.SECRET_LOST,
@@ -172,11 +181,11 @@ public final class KeyPlanner {
             base,
             access,
             fresh,
-            first ? next(now, fresh.renewAt(), fresh.expiresAt(), null, access.recheck()) : now,
+            next(now, fresh.renewAt(), fresh.expiresAt(), null, access.recheck()),
             discard,
             claim);
       }
-      case FINISH_PENDING, DROP_STALE_PENDING, ADOPT -> {
+      case FINISH_PENDING, DROP_STALE_PENDING -> {
         // The finished step may have passed a deadline: look again at once.
         return new KeyPlan(new Resume(f.secret()), base, access, fresh, now, discard, claim);
       }
@@ -209,7 +218,12 @@ public final class KeyPlanner {
             base,
             access,
             fresh,
-            now,
+            next(
+                now,
+                fresh.renewAt(),
+                fresh.expiresAt(),
+                renewal.previousValidUntil(),
+                access.recheck()),
             discard,
             claim);
       }
@@ -327,7 +341,8 @@ public final class KeyPlanner {
         f.totp(),
         previous,
         f.key().generation(),
-        f.now());
+        f.now(),
+        f.codeFor());
   }
 
   private static Renewal.Key timing(ApiKeyStatus s) {

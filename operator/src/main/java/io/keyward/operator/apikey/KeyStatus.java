@@ -36,6 +36,20 @@ public final class KeyStatus {
     return StatusWriter.copy(status, ApiKeyStatus.class, ApiKeyStatus::new);
   }
 
+  /** A copy of a previous key's record (null for null). */
+  public static ApiKeyStatus.PreviousKey copyPrevious(ApiKeyStatus.PreviousKey p) {
+    return p == null
+        ? null
+        : StatusWriter.copy(p, ApiKeyStatus.PreviousKey.class, ApiKeyStatus.PreviousKey::new);
+  }
+
+  /** A copy of a pending key's record (null for null). */
+  public static ApiKeyStatus.PendingKey copyPending(ApiKeyStatus.PendingKey p) {
+    return p == null
+        ? null
+        : StatusWriter.copy(p, ApiKeyStatus.PendingKey.class, ApiKeyStatus.PendingKey::new);
+  }
+
   /** The next status. */
   public static ApiKeyStatus build(
       KeyFacts f, KeyPlan p, KeyActions.Done d, Duration maxKeyLifetime) {
@@ -49,7 +63,9 @@ public final class KeyStatus {
       return s;
     }
     KeyPlan.Step step = p.step();
-    if (step instanceof KeyPlan.StayExpired || step instanceof KeyPlan.Leave) {
+    if (step instanceof KeyPlan.StayExpired
+        || step instanceof KeyPlan.Leave
+        || step instanceof KeyPlan.AwaitPending) {
       return s;
     }
     if (step instanceof Blocked b) {
@@ -159,8 +175,12 @@ public final class KeyStatus {
       }
       s.pending = d.recorded();
       if (d.pendingOnly()) {
-        // Recorded before the Secret is written; the next reconciliation finishes it.
+        // The pending record, written to the ledger before the Secret.
+        s.secretName = settings.secretName();
         return s;
+      }
+      if (KeyActions.REASON_SECRET_LOST.equals(s.pending.reason)) {
+        lostCause = revokedByLoss(s);
       }
       finish(s);
     } else if (step instanceof Resume r) {
@@ -169,8 +189,6 @@ public final class KeyStatus {
           lostCause = revokedByLoss(s);
         }
         finish(s);
-      } else if (r.verdict() == SecretCheck.Verdict.ADOPT) {
-        adopt(s, d.adopted());
       } else {
         s.pending = null;
       }
@@ -286,17 +304,6 @@ public final class KeyStatus {
     s.publicKey = p.publicKey;
     s.issuedAt = p.issuedAt;
     s.expiresAt = p.expiresAt;
-    s.pending = null;
-  }
-
-  private static void adopt(ApiKeyStatus s, ApiKeyStatus.PendingKey adopted) {
-    s.accessKey = adopted.accessKey;
-    s.secretFingerprint = adopted.secretFingerprint;
-    s.algorithm = adopted.algorithm;
-    s.publicKey = adopted.publicKey;
-    s.issuedAt = adopted.issuedAt;
-    s.expiresAt = adopted.expiresAt;
-    // A pending key that met this Secret never reached it: it never verified anywhere.
     s.pending = null;
   }
 

@@ -38,6 +38,8 @@ public final class AuditLog {
     EXPIRED,
     VERIFIED,
     VERIFICATION_FAILED,
+    /** An ApiKey's status claimed what the ledger does not record; restored from the ledger. */
+    STATUS_REPAIRED,
     /** An ApiUser's account settings, audited for the first time when it was created. */
     ACCOUNT_CREATED,
     /** An ApiUser's account settings changed (MFA, the key limit, suspension, namespaces). */

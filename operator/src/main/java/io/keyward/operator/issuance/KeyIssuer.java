@@ -14,8 +14,8 @@ import java.util.Map;
 
 /**
  * The Secret writes of issuance, each one step of the crash-safe protocol in this package's
- * DESIGN.md: generate in memory; for any key but a first one, record its public facts as pending in
- * status before the Secret is written; create the Secret (never update it for an issuance, so a
+ * DESIGN.md: generate in memory; record its public facts as pending in the grant (the ApiUser's
+ * ledger) before the Secret is written; create the Secret (never update it for an issuance, so a
  * second writer fails) or, for a rotation, update it with the resourceVersion read. Which step runs
  * is decided elsewhere ({@code KeyPlanner}); this class only writes, and never logs or passes on
  * anything of the material or of the server's answer to a Secret write.
@@ -61,7 +61,7 @@ public final class KeyIssuer {
   /**
    * Generates a key for {@code expiry}.
    *
-   * @param reason why (kept in status.pending, so a resumed issuance reports it correctly)
+   * @param reason why (kept in the pending record, so a resumed issuance reports it correctly)
    * @param cause Rotate: why, for events and the audit log
    * @param previousValidUntil Rotate: until when the replaced key still verifies (null: not at all)
    */
@@ -199,31 +199,6 @@ public final class KeyIssuer {
     return !expiryCurrent
         || !contains(secret.getMetadata().getLabels(), CredentialSecret.labels(key, settings))
         || !contains(secret.getMetadata().getAnnotations(), desiredAnnotations(settings, status));
-  }
-
-  /**
-   * The public facts of a key's own Secret, to adopt into an empty status. A Secret without
-   * deadlines is valid for one validity from {@code fallback}.
-   */
-  public static ApiKeyStatus.PendingKey adoptable(
-      Secret secret, KeySettings settings, ExpiryPlan fallback) {
-    ApiKeyStatus.PendingKey r = new ApiKeyStatus.PendingKey();
-    r.accessKey = CredentialSecret.annotation(secret, CredentialSecret.ANN_ACCESS_KEY);
-    r.secretFingerprint = CredentialSecret.annotation(secret, CredentialSecret.ANN_FINGERPRINT);
-    String[] names =
-        CredentialSecret.dataKeys(secret, settings.accessKeyName(), settings.secretKeyName());
-    r.algorithm = CredentialSecret.data(secret, "algorithm").orElse("HmacSHA256");
-    r.publicKey =
-        KeyAlgorithm.ED25519.wireName().equals(r.algorithm)
-            ? KeyGenerator.publicKeyOf(CredentialSecret.data(secret, names[1]).orElseThrow())
-            : null;
-    r.issuedAt = CredentialSecret.annotation(secret, CredentialSecret.ANN_ISSUED_AT);
-    r.expiresAt = CredentialSecret.annotation(secret, CredentialSecret.ANN_EXPIRES_AT);
-    if (r.issuedAt == null || r.expiresAt == null) {
-      r.issuedAt = fallback.issuedAt().toString();
-      r.expiresAt = fallback.expiresAt().toString();
-    }
-    return r;
   }
 
   /** The verdict for a status and a Secret. */

@@ -20,16 +20,15 @@ public final class SecretCheck {
     FINISH_PENDING,
     /** The Secret holds the current key, and a pending key never reached it: forget the pending. */
     DROP_STALE_PENDING,
-    /**
-     * Status knows no current key (a pending one the Secret does not hold is dropped), and this
-     * key's own Secret carries a consistent one: take it.
-     */
-    ADOPT,
     /** No key yet and no Secret: issue. */
     ISSUE,
     /** The current key's Secret is gone: revoke that key and issue a new one. */
     REISSUE_LOST,
-    /** The Secret holds material that is neither current nor pending: delete it, issue anew. */
+    /**
+     * The Secret holds material that is neither current nor pending: delete it, issue anew. A
+     * Secret is never adopted: one that carries this key's ownerReference and a consistent
+     * fingerprint is as easy to plant as to copy.
+     */
     REPLACE_TAMPERED,
     /** A Secret of that name exists and belongs to something else: touch nothing. */
     CONFLICT
@@ -71,14 +70,6 @@ public final class SecretCheck {
     }
     if (holds(secret, current)) {
       return pending == null ? Verdict.STEADY : Verdict.DROP_STALE_PENDING;
-    }
-    // A pending key the Secret does not hold never verified anywhere: with no current key, a
-    // consistent Secret of this key is adopted whether or not a pending key was recorded.
-    if (current == null
-        && secret.dataFingerprint() != null
-        && secret.dataFingerprint().equals(secret.annotatedFingerprint())
-        && Objects.equals(secret.dataAccessKey(), secret.annotatedAccessKey())) {
-      return Verdict.ADOPT;
     }
     return Verdict.REPLACE_TAMPERED;
   }

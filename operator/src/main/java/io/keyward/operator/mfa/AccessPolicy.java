@@ -16,6 +16,10 @@ import java.util.List;
 public final class AccessPolicy {
   private AccessPolicy() {}
 
+  /** Why the last code was refused: said until the next code arrives. */
+  private static final List<String> KEPT_REFUSALS =
+      List.of("InvalidCode", "CodeReplayed", "CodeWithoutGeneration", "SpecChangedSinceCode");
+
   /** What to do with a code that arrived on the key. */
   public enum CodeUse {
     /** No code arrived. */
@@ -52,6 +56,8 @@ public final class AccessPolicy {
    *     authorized
    * @param codeArrived a code arrived on the key in this reconciliation
    * @param previous the Verified condition as it stands (null when there is none)
+   * @param codeFor the generation the code that arrived names as the one it approves (null: it
+   *     names none); a code approves exactly the spec its giver saw
    */
   public record Input(
       String user,
@@ -63,7 +69,8 @@ public final class AccessPolicy {
       TotpGuard.State totp,
       Verified previous,
       long generation,
-      Instant now) {}
+      Instant now,
+      Long codeFor) {}
 
   /**
    * The decision.
@@ -119,6 +126,9 @@ public final class AccessPolicy {
       } else if (!in.mfaConfirmed()) {
         code = CodeUse.DISCARD;
         why = "TOTP enrolment of ApiUser " + in.user() + " is not confirmed";
+      } else if (in.codeFor() == null || in.codeFor() != in.generation()) {
+        code = CodeUse.DISCARD;
+        why = unbound(in);
       } else {
         code = CodeUse.CHECK;
       }
@@ -139,16 +149,23 @@ public final class AccessPolicy {
     if (totp.lockedAt(in.now())) {
       verified = locked(totp, change);
       recheck = Duration.between(in.now(), totp.lockedUntil());
+    } else if (code == CodeUse.DISCARD && in.mfaConfirmed()) {
+      verified =
+          Verified.set(
+              false,
+              in.codeFor() == null ? "CodeWithoutGeneration" : "SpecChangedSinceCode",
+              unbound(in) + "; " + what(change));
     } else if (in.previous() != null
         && !in.previous().status()
-        && List.of("InvalidCode", "CodeReplayed").contains(in.previous().reason())) {
+        && KEPT_REFUSALS.contains(in.previous().reason())) {
+      // The refusal of the last code stays until the next code.
       verified = Verified.KEEP;
     } else {
       verified =
           Verified.set(
               false,
               change == null ? "AwaitingCode" : "WideningPending",
-              what(change) + "; " + ask(in.user()));
+              what(change) + "; " + ask(in.user(), in.generation()));
     }
     return new Decision(
         in.requested(),
@@ -183,7 +200,7 @@ public final class AccessPolicy {
     return Verified.set(
         false,
         refusal.reason(),
-        refusal.message() + "; " + what(d.change()) + "; " + ask(in.user()));
+        refusal.message() + "; " + what(d.change()) + "; " + ask(in.user(), in.generation()));
   }
 
   /** When to look again after a refusal: the end of the lock it left, if any. */
@@ -212,11 +229,34 @@ public final class AccessPolicy {
             + "; status.effective keeps the narrower settings until a TOTP code confirms";
   }
 
-  private static String ask(String user) {
-    return "annotate the ApiKey with "
+  private static String ask(String user, long generation) {
+    return "review the spec (generation "
+        + generation
+        + ") and annotate the ApiKey with "
         + CodeVerifier.ANNOTATION
         + "=<code from the authenticator app of ApiUser "
         + user
-        + ">";
+        + ">@"
+        + generation;
+  }
+
+  /** Why a code that names no generation, or another one, is not checked. */
+  private static String unbound(Input in) {
+    String retry =
+        "review the spec and annotate with "
+            + CodeVerifier.ANNOTATION
+            + "=<code>@"
+            + in.generation();
+    if (in.codeFor() == null) {
+      return "the TOTP code names no generation: a code approves the spec its giver saw, given as"
+          + " <code>@<metadata.generation>; "
+          + retry;
+    }
+    return "the TOTP code was given for generation "
+        + in.codeFor()
+        + ", but the key is at generation "
+        + in.generation()
+        + ": its spec changed since, and the code approves nothing; "
+        + retry;
   }
 }

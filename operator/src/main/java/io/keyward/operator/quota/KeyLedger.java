@@ -39,7 +39,7 @@ public final class KeyLedger {
   }
 
   /** What a claim decided, and the slots of vanished keys it released on the way. */
-  public record Claimed(SlotLedger.Decision decision, List<Slot> reclaimed) {}
+  public record Claimed(SlotLedger.Decision decision, List<Slot> reclaimed, ApiUser user) {}
 
   /**
    * Claims a slot for {@code slot}'s key when it holds none, a slot is free and no older key waits
@@ -61,8 +61,8 @@ public final class KeyLedger {
    */
   public Claimed claim(
       ApiUser cached, Slot slot, int atMostWaiting, IntSupplier olderWaiting, Set<String> orphans) {
-    return updater
-        .update(
+    UserStatusUpdater.Updated<Claimed> updated =
+        updater.update(
             cached,
             cached.getMetadata().getName(),
             (user, status) -> {
@@ -72,16 +72,19 @@ public final class KeyLedger {
               SlotLedger.Decision d =
                   SlotLedger.decide(ledger, limit(user), slot.uid(), atMostWaiting, olderWaiting);
               if (d instanceof SlotLedger.Claim) {
-                status.keyRefs = new java.util.ArrayList<>(refs(SlotLedger.with(ledger, slot)));
-                return UserStatusUpdater.Step.write(new Claimed(d, reclaimed));
+                List<ApiUserStatus.KeyRef> next = without(status.keyRefs, orphans);
+                next.addAll(refs(List.of(slot)));
+                status.keyRefs = next;
+                return UserStatusUpdater.Step.write(new Claimed(d, reclaimed, null));
               }
               if (!reclaimed.isEmpty()) {
-                status.keyRefs = new java.util.ArrayList<>(refs(ledger));
-                return UserStatusUpdater.Step.write(new Claimed(d, reclaimed));
+                status.keyRefs = without(status.keyRefs, orphans);
+                return UserStatusUpdater.Step.write(new Claimed(d, reclaimed, null));
               }
-              return UserStatusUpdater.Step.keep(new Claimed(d, List.of()));
-            })
-        .result();
+              return UserStatusUpdater.Step.keep(new Claimed(d, List.of(), null));
+            });
+    Claimed c = updated.result();
+    return new Claimed(c.decision(), c.reclaimed(), updated.user());
   }
 
   /**
@@ -99,12 +102,100 @@ public final class KeyLedger {
             if (released.isEmpty()) {
               return UserStatusUpdater.Step.keep(released);
             }
-            status.keyRefs = new java.util.ArrayList<>(refs(SlotLedger.without(ledger, uids)));
+            status.keyRefs = without(status.keyRefs, uids);
             return UserStatusUpdater.Step.write(released);
           });
     } catch (UserStatusUpdater.UserNotFoundException e) {
       return new UserStatusUpdater.Updated<>(List.of(), null);
     }
+  }
+
+  /**
+   * The grant the ledger records for the key {@code uid}: empty when the key holds no slot or was
+   * granted nothing yet.
+   */
+  public static java.util.Optional<ApiUserStatus.KeyGrant> grant(ApiUser user, String uid) {
+    return ref(user == null ? null : user.getStatus(), uid).map(r -> r.grant);
+  }
+
+  /** The ledger entry of the key {@code uid}. */
+  public static java.util.Optional<ApiUserStatus.KeyRef> ref(ApiUserStatus status, String uid) {
+    if (status == null || status.keyRefs == null) {
+      return java.util.Optional.empty();
+    }
+    return status.keyRefs.stream().filter(r -> uid.equals(r.uid)).findFirst();
+  }
+
+  /** A grant's record changed since it was read: the caller reads again and decides again. */
+  public static final class GrantChanged extends io.keyward.operator.kube.Stale {
+    public GrantChanged(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Replaces the grant of the key {@code uid} by compare and swap: only while the server still
+   * records {@code expected} (what the caller decided on) and the key still holds its slot; else
+   * {@link GrantChanged}. Writing what is already recorded is no write.
+   *
+   * @param next the new grant (null: nothing granted, the slot stays)
+   * @return the user as the server now has it
+   */
+  public ApiUser recordGrant(
+      ApiUser cached,
+      String userName,
+      String uid,
+      ApiUserStatus.KeyGrant expected,
+      ApiUserStatus.KeyGrant next) {
+    if (cached != null) {
+      try {
+        return recordGrantOn(cached, userName, uid, expected, next);
+      } catch (GrantChanged e) {
+        // The cached copy may be behind the server: decided again on what the server has.
+      }
+    }
+    return recordGrantOn(null, userName, uid, expected, next);
+  }
+
+  private ApiUser recordGrantOn(
+      ApiUser cached,
+      String userName,
+      String uid,
+      ApiUserStatus.KeyGrant expected,
+      ApiUserStatus.KeyGrant next) {
+    try {
+      return updater
+          .update(
+              cached,
+              userName,
+              (user, status) -> {
+                ApiUserStatus.KeyRef ref =
+                    ref(status, uid)
+                        .orElseThrow(
+                            () ->
+                                new GrantChanged("the key no longer holds a slot of " + userName));
+                if (java.util.Objects.equals(ref.grant, next)) {
+                  return UserStatusUpdater.Step.keep(Boolean.FALSE);
+                }
+                if (!java.util.Objects.equals(ref.grant, expected)) {
+                  throw new GrantChanged("the grant recorded in ApiUser " + userName + " changed");
+                }
+                ref.grant = next;
+                return UserStatusUpdater.Step.write(Boolean.TRUE);
+              })
+          .user();
+    } catch (UserStatusUpdater.UserNotFoundException e) {
+      throw new GrantChanged("ApiUser " + userName + " no longer exists");
+    }
+  }
+
+  private static List<ApiUserStatus.KeyRef> without(
+      List<ApiUserStatus.KeyRef> refs, Set<String> uids) {
+    List<ApiUserStatus.KeyRef> next = new java.util.ArrayList<>();
+    if (refs != null) {
+      refs.stream().filter(r -> !uids.contains(r.uid)).forEach(next::add);
+    }
+    return next;
   }
 
   public static List<ApiUserStatus.KeyRef> refs(List<Slot> slots) {

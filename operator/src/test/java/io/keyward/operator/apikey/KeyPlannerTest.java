@@ -158,15 +158,37 @@ class KeyPlannerTest {
             Resume.class,
             NOW),
         row(
-            "the key's own Secret with no key in status: adopt",
-            fresh().secret(Verdict.ADOPT),
-            Resume.class,
-            NOW),
+            "a key being written by another writer, recorded 3 s ago: wait for it",
+            fresh()
+                .status(
+                    s -> {
+                      s.pending = pending("Issue");
+                      s.pending.issuedAt = NOW.minusSeconds(3).toString();
+                    })
+                .secret(Verdict.ISSUE),
+            KeyPlan.AwaitPending.class,
+            NOW.plusSeconds(7)),
         row(
-            "the Secret was lost: a new key, recorded as pending first",
+            "a key being written recorded 10 s ago and still no Secret: abandoned, issue anew",
+            fresh()
+                .status(
+                    s -> {
+                      s.pending = pending("Issue");
+                      s.pending.issuedAt = NOW.minusSeconds(10).toString();
+                    })
+                .secret(Verdict.ISSUE),
+            Issue.class,
+            NOW.plus(Duration.ofDays(76))),
+        row(
+            "a Secret with a key no grant records (planted): replaced, never adopted",
+            fresh().secret(Verdict.REPLACE_TAMPERED),
+            Issue.class,
+            NOW.plus(Duration.ofDays(76))),
+        row(
+            "the Secret was lost: a new key (pending first, finished in the same pass)",
             issued().secret(Verdict.REISSUE_LOST),
             Issue.class,
-            NOW),
+            NOW.plus(Duration.ofDays(76))),
         row(
             "the Secret was lost with its namespace: nothing is issued again",
             issued().secret(Verdict.REISSUE_LOST).terminating(),
@@ -176,7 +198,7 @@ class KeyPlannerTest {
             "the Secret holds foreign material: replace it with a new key",
             issued().secret(Verdict.REPLACE_TAMPERED),
             Issue.class,
-            NOW),
+            NOW.plus(Duration.ofDays(76))),
         row(
             "a Secret of that name is not this key's: look again in a minute",
             fresh().secret(Verdict.CONFLICT),
@@ -184,7 +206,11 @@ class KeyPlannerTest {
             NOW.plus(Duration.ofMinutes(1))),
         // A settled key.
         row("a settled key: steady until renewAt", issued(), Steady.class, RENEW_AT),
-        row("renewAt reached with Rotate: rotate", issued().at(RENEW_AT), Rotate.class, RENEW_AT),
+        row(
+            "renewAt reached with Rotate: rotate; next, the end of the old key's grace",
+            issued().at(RENEW_AT),
+            Rotate.class,
+            RENEW_AT.plus(Duration.ofDays(1))),
         row(
             "renewAt reached with Extend: extend by the validity",
             issued().policy("Extend").at(RENEW_AT),
@@ -204,12 +230,12 @@ class KeyPlannerTest {
             "expiresAt passed with Rotate (the operator was down): rotate at once",
             issued().at(EXPIRES.plusSeconds(60)),
             Rotate.class,
-            EXPIRES.plusSeconds(60)),
+            EXPIRES.plusSeconds(60).plus(Duration.ofDays(76))),
         row(
             "a rotate value not acted on: rotate now",
             issued().rotate("2026-12-01"),
             Rotate.class,
-            NOW),
+            NOW.plus(Duration.ofDays(1))),
         row(
             "a renew value not acted on: extend now",
             issued().renew("2026-12-01"),
@@ -441,6 +467,11 @@ class KeyPlannerTest {
       return this;
     }
 
+    Facts status(java.util.function.Consumer<ApiKeyStatus> change) {
+      change.accept(status);
+      return this;
+    }
+
     Facts drift() {
       drift = true;
       return this;
@@ -517,7 +548,11 @@ class KeyPlannerTest {
           new Renewal.Triggers(rotate, status.lastHandledRotate, renew, status.lastHandledRenew),
           code,
           totp,
-          terminating);
+          terminating,
+          null,
+          null,
+          List.of(),
+          code ? Long.valueOf(1) : null);
     }
   }
 }

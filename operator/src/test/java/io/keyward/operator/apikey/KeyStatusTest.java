@@ -198,7 +198,7 @@ class KeyStatusTest {
                 "the slot was lost in the claim: the key waits, nothing is issued",
                 fresh(),
                 Issue.class,
-                p -> new Done(null, waitWhy(), null, null, false, null))
+                p -> new Done(null, waitWhy(), null, null, false, null, null))
             .expect(
                 "Pending",
                 null,
@@ -233,7 +233,7 @@ class KeyStatusTest {
                 "a first issuance is recorded as current at once",
                 fresh().rotate("r1").renew("n1"),
                 Issue.class,
-                p -> new Done(null, null, null, pendingKey("Issue", null), false, null))
+                p -> new Done(null, null, null, pendingKey("Issue", null), false, null, null))
             .expect(
                 "Active",
                 "KWNEXT",
@@ -265,7 +265,7 @@ class KeyStatusTest {
                 "a re-issue after a lost Secret is recorded as pending first",
                 issued().secret(Verdict.REISSUE_LOST),
                 Issue.class,
-                p -> new Done(null, null, null, pendingKey("SecretLost", null), true, null))
+                p -> new Done(null, null, null, pendingKey("SecretLost", null), true, null, null))
             .expect(
                 "Active",
                 "KWCURRENT",
@@ -290,6 +290,7 @@ class KeyStatusTest {
                         null,
                         pendingKey("Rotate", ((Rotate) p.step()).previousValidUntil()),
                         true,
+                        null,
                         null))
             .expect(
                 "Active",
@@ -385,29 +386,6 @@ class KeyStatusTest {
                                 + NOW
                                 + "; access key KWCURRENT, KWPREVIOUS was revoked and KWNEXT"
                                 + " issued")),
-        row(
-                "the key's own Secret is adopted into an empty status",
-                fresh(s -> s.pending = pendingKey("Issue", null))
-                    .secret(Verdict.ADOPT)
-                    .rotate("r1"),
-                Resume.class,
-                p -> new Done(null, null, null, null, false, adopted()))
-            .expect(
-                "Active",
-                "KWADOPTED",
-                null,
-                null,
-                "QuotaAvailable=True/SlotHeld",
-                "SecretPresent=True/SecretWritten",
-                "Ready=True/Issued")
-            .and(
-                s -> {
-                  assertThat(s.secretFingerprint).isEqualTo("sha256:adopted");
-                  assertThat(s.issuedAt).isEqualTo(ISSUED.toString());
-                  assertThat(s.expiresAt).isEqualTo(EXPIRES.toString());
-                  assertThat(s.renewAt).isEqualTo(RENEW_AT.toString());
-                  assertThat(s.lastHandledRotate).isEqualTo("r1");
-                }),
         row(
                 "a pending key that never reached the Secret is dropped",
                 issued(s -> s.pending = pendingKey("Rotate", null))
@@ -663,7 +641,7 @@ class KeyStatusTest {
                 "an accepted code issues a new MFA key with the spec's access",
                 fresh().account(mfaEnrolled()).permissions("read", "trade").code(),
                 Issue.class,
-                p -> new Done(null, null, accepted(), pendingKey("Issue", null), false, null))
+                p -> new Done(null, null, accepted(), pendingKey("Issue", null), false, null, null))
             .expect(
                 "Active",
                 "KWNEXT",
@@ -814,11 +792,11 @@ class KeyStatusTest {
   }
 
   static Function<KeyPlan, Done> nothing() {
-    return p -> new Done(null, null, null, null, false, null);
+    return p -> new Done(null, null, null, null, false, null, null);
   }
 
   static Done nothingBut(TotpGuard.Decision code) {
-    return new Done(null, null, code, null, false, null);
+    return new Done(null, null, code, null, false, null, null);
   }
 
   static TotpGuard.Decision accepted() {
@@ -899,16 +877,6 @@ class KeyStatusTest {
     p.expiresAt = NEW_EXPIRES.toString();
     p.reason = reason;
     p.previousValidUntil = previousValidUntil == null ? null : previousValidUntil.toString();
-    return p;
-  }
-
-  static ApiKeyStatus.PendingKey adopted() {
-    ApiKeyStatus.PendingKey p = new ApiKeyStatus.PendingKey();
-    p.accessKey = "KWADOPTED";
-    p.secretFingerprint = "sha256:adopted";
-    p.algorithm = "HmacSHA256";
-    p.issuedAt = ISSUED.toString();
-    p.expiresAt = EXPIRES.toString();
     return p;
   }
 
@@ -1025,7 +993,11 @@ class KeyStatusTest {
           new Renewal.Triggers(rotate, status.lastHandledRotate, renew, status.lastHandledRenew),
           code,
           TotpGuard.State.EMPTY,
-          false);
+          false,
+          null,
+          null,
+          List.of(),
+          code ? Long.valueOf(GEN) : null);
     }
   }
 }

@@ -21,7 +21,6 @@ import io.keyward.operator.validation.KeySettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -398,62 +397,6 @@ class KeyIssuerTest {
 
     // Already gone: nothing to do.
     issuer.delete(owner, "mine-credentials");
-  }
-
-  // --- adoptable ---
-
-  @Test
-  void adoptableReadsThePublicFactsOfTheSecret() {
-    ApiKey key = key("adopt");
-    KeySettings settings = settings("adopt", s -> {});
-    ExpiryPlan expiry = ExpiryPlan.forIssuance(T0, settings);
-    KeyIssuer.Prepared p = issuer.prepare(settings, expiry, "Issue", null, null);
-    Secret s = issuer.create(key, settings, p);
-
-    ApiKeyStatus.PendingKey r =
-        KeyIssuer.adoptable(
-            s, settings, ExpiryPlan.forIssuance(T0.plus(Duration.ofDays(5)), settings));
-
-    assertThat(r.accessKey).isEqualTo(p.material().accessKey());
-    assertThat(r.secretFingerprint).isEqualTo(p.material().fingerprint());
-    assertThat(r.algorithm).isEqualTo("HmacSHA256");
-    assertThat(r.publicKey).isNull();
-    assertThat(r.issuedAt).isEqualTo(T0.toString());
-    assertThat(r.expiresAt).isEqualTo(expiry.expiresAt().toString());
-  }
-
-  @Test
-  void adoptableDerivesTheEd25519PublicKey() {
-    ApiKey key = key("adopt-ed");
-    KeySettings settings = settings("adopt-ed", s -> s.algorithm = "Ed25519");
-    KeyIssuer.Prepared p =
-        issuer.prepare(settings, ExpiryPlan.forIssuance(T0, settings), "Issue", null, null);
-    Secret s = issuer.create(key, settings, p);
-
-    ApiKeyStatus.PendingKey r =
-        KeyIssuer.adoptable(s, settings, ExpiryPlan.forIssuance(T0, settings));
-
-    assertThat(r.algorithm).isEqualTo("Ed25519");
-    assertThat(r.publicKey).isEqualTo(p.material().publicKey()).isNotBlank();
-  }
-
-  @Test
-  void adoptableFallsBackToTheGivenDeadlinesWithoutAnnotations() {
-    ApiKey key = key("adopt-bare");
-    KeySettings settings = settings("adopt-bare", s -> {});
-    Secret s = issue(key, settings);
-    Map<String, String> annotations = new LinkedHashMap<>(s.getMetadata().getAnnotations());
-    annotations.remove(CredentialSecret.ANN_ISSUED_AT);
-    annotations.remove(CredentialSecret.ANN_EXPIRES_AT);
-    Secret bare =
-        new SecretBuilder(s).editMetadata().withAnnotations(annotations).endMetadata().build();
-    ExpiryPlan fallback = ExpiryPlan.forIssuance(T0.plus(Duration.ofDays(3)), settings);
-
-    ApiKeyStatus.PendingKey r = KeyIssuer.adoptable(bare, settings, fallback);
-
-    assertThat(r.issuedAt).isEqualTo(fallback.issuedAt().toString());
-    assertThat(r.expiresAt).isEqualTo(fallback.expiresAt().toString());
-    assertThat(r.accessKey).isEqualTo(CredentialSecret.data(s, "accessKey").orElseThrow());
   }
 
   // --- prepare ---

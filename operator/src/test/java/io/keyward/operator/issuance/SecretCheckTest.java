@@ -61,18 +61,13 @@ class SecretCheckTest {
   }
 
   @Test
-  void ownSecretWithConsistentAnnotationsIsAdoptedIntoAnEmptyStatus() {
-    assertThat(SecretCheck.decide(null, null, holding(K1))).isEqualTo(ADOPT);
+  void aSecretTheRecordDoesNotNameIsNeverAdopted() {
+    // Its ownerReference and a consistent fingerprint annotation are as easy to copy as to plant.
+    assertThat(SecretCheck.decide(null, null, holding(K1))).isEqualTo(REPLACE_TAMPERED);
     Observed inconsistent = new Observed(true, true, "KW1", "sha256:1", "KW1", "sha256:other");
     assertThat(SecretCheck.decide(null, null, inconsistent)).isEqualTo(REPLACE_TAMPERED);
-  }
-
-  @Test
-  void aPendingKeyWhoseCreateMetAnExistingSecretDoesNotStopTheAdoption() {
-    // Issuance recorded K2 as pending, then found the Secret already there holding K1.
-    assertThat(SecretCheck.decide(null, K2, holding(K1))).isEqualTo(ADOPT);
-    Observed inconsistent = new Observed(true, true, "KW1", "sha256:1", "KW1", "sha256:other");
-    assertThat(SecretCheck.decide(null, K2, inconsistent)).isEqualTo(REPLACE_TAMPERED);
+    // Issuance recorded K2 as pending, then found a Secret there holding K1.
+    assertThat(SecretCheck.decide(null, K2, holding(K1))).isEqualTo(REPLACE_TAMPERED);
   }
 
   @Test

@@ -63,6 +63,20 @@ final class Fixtures {
     return retryOnConflict(() -> client().resources(ApiUser.class).withName(name).edit(edit));
   }
 
+  /** Edits a user's status as the operator would (compare and swap), reading again on 409. */
+  static ApiUser editUserStatus(
+      String name, java.util.function.Consumer<io.keyward.operator.api.ApiUserStatus> edit) {
+    return retryOnConflict(
+        () -> {
+          ApiUser u = client().resources(ApiUser.class).withName(name).get();
+          if (u.getStatus() == null) {
+            u.setStatus(new io.keyward.operator.api.ApiUserStatus());
+          }
+          edit.accept(u.getStatus());
+          return client().resource(u).updateStatus();
+        });
+  }
+
   /** Edits a Secret, reading again on 409. */
   static Secret editSecret(
       String namespace, String name, java.util.function.UnaryOperator<Secret> edit) {
@@ -85,6 +99,21 @@ final class Fixtures {
   /** Sets an annotation on a key, as kubectl annotate --overwrite would. */
   static ApiKey annotateKey(String namespace, String name, String annotation, String value) {
     return editKey(namespace, name, k -> annotated(k, annotation, value));
+  }
+
+  /**
+   * Hands in a TOTP code for a key as a user does: reads the key's generation (the spec they
+   * reviewed) and annotates {@code <code>@<generation>}.
+   */
+  static ApiKey giveCode(String namespace, String name, String code) {
+    return editKey(
+        namespace,
+        name,
+        k ->
+            annotated(
+                k,
+                io.keyward.operator.mfa.CodeVerifier.ANNOTATION,
+                code + "@" + k.getMetadata().getGeneration()));
   }
 
   /** Sets an annotation on a user. */

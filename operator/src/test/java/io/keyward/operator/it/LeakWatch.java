@@ -145,7 +145,8 @@ final class LeakWatch {
   private static void rememberCode(HasMetadata resource) {
     Map<String, String> annotations = resource.getMetadata().getAnnotations();
     if (annotations != null && annotations.get(CODE_ANNOTATION) != null) {
-      CODES.add(annotations.get(CODE_ANNOTATION));
+      // A key's code names the generation it approves: <code>@<generation>.
+      CODES.add(annotations.get(CODE_ANNOTATION).split("@", 2)[0].trim());
     }
   }
 

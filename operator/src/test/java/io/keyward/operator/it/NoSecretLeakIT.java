@@ -96,11 +96,11 @@ class NoSecretLeakIT {
         "leo", u -> u.getStatus().mfa != null && Boolean.TRUE.equals(u.getStatus().mfa.confirmed));
     key(NS, "leo-bot", "leo", s -> {});
     awaitKey(NS, "leo-bot", condition("Verified", "False", "AwaitingCode"));
-    annotateKey(NS, "leo-bot", LeakWatch.CODE_ANNOTATION, confirming);
+    giveCode(NS, "leo-bot", confirming);
     awaitKey(NS, "leo-bot", condition("Verified", "False", "CodeReplayed"));
     operator.clock().advance(Totp.STEP);
     String fresh = code(seed);
-    annotateKey(NS, "leo-bot", LeakWatch.CODE_ANNOTATION, fresh);
+    giveCode(NS, "leo-bot", fresh);
     awaitKey(NS, "leo-bot", phase("Active"));
 
     // The recording saw them: every secret value of these Secrets, each version, and every code.

@@ -188,12 +188,12 @@ class RbacIT {
         });
     awaitKey(NS, "rbac-bot", phase("AwaitingVerification"));
     operator.clock().advance(Totp.STEP);
-    annotateKey(NS, "rbac-bot", CodeVerifier.ANNOTATION, code(totpSecret, 0));
+    giveCode(NS, "rbac-bot", code(totpSecret, 0));
     ApiKey issued = awaitKey(NS, "rbac-bot", phase("Active"));
 
     // A code where none is needed, twice: the same event again raises its count (get, patch).
     for (int i = 0; i < 2; i++) {
-      annotateKey(NS, "rbac-bot", CodeVerifier.ANNOTATION, "000000");
+      giveCode(NS, "rbac-bot", "000000");
       awaitKey(
           NS,
           "rbac-bot",

@@ -140,7 +140,7 @@ class TotpIT {
   void aReplayedCodeIsRefusedAndAFreshOneIssuesTheKey() {
     // The code that confirmed enrolment, as it was typed then: its time step is used up for this
     // user. (Computing it again could give the next step's code if a step ended in between.)
-    annotateKey(NS, KEY, "keyward.io/totp-code", confirmingCode);
+    giveCode(NS, KEY, confirmingCode);
     ApiKey refused = awaitKey(NS, KEY, condition("Verified", "False", "CodeReplayed"));
     assertThat(refused.getStatus().phase).isEqualTo("AwaitingVerification");
     assertThat(annotated(refused.getMetadata().getAnnotations())).isFalse();
@@ -148,7 +148,7 @@ class TotpIT {
     assertThat(secret(NS, KEY + "-credentials")).isNull();
 
     operator.clock().advance(Totp.STEP);
-    annotateKey(NS, KEY, "keyward.io/totp-code", code(0));
+    giveCode(NS, KEY, code(0));
     ApiKey active = awaitKey(NS, KEY, phase("Active"));
     assertThat(condition(active, "Verified").orElseThrow().status).isEqualTo("True");
     assertThat(annotated(active.getMetadata().getAnnotations())).isFalse();
@@ -183,7 +183,7 @@ class TotpIT {
     key(NS, "own", USER, sp -> {});
     awaitKey(NS, "own", condition("Verified", "False", "AwaitingCode"));
     operator.clock().advance(Totp.STEP);
-    annotateKey(NS, "own", "keyward.io/totp-code", code(0));
+    giveCode(NS, "own", code(0));
     ApiKey own = awaitKey(NS, "own", phase("Active"));
     assertThat(secret(NS, "own-credentials")).isNotNull();
     assertThat(getUser(USER).getStatus().keyRefs)
@@ -223,7 +223,7 @@ class TotpIT {
     assertThat(bound.getStatus().effective.permissions).containsExactly("read");
 
     operator.clock().advance(Totp.STEP);
-    annotateKey(NS, KEY, "keyward.io/totp-code", code(0));
+    giveCode(NS, KEY, code(0));
     ApiKey widened = awaitInForce(List.of("read", "trade"));
     assertThat(condition(widened, "Verified").orElseThrow().status).isEqualTo("True");
 
@@ -241,7 +241,7 @@ class TotpIT {
     permit(List.of("read", "trade"));
     awaitKey(NS, KEY, condition("Verified", "False", "WideningPending"));
     for (int i = 1; i <= 5; i++) {
-      annotateKey(NS, KEY, "keyward.io/totp-code", wrongCode());
+      giveCode(NS, KEY, wrongCode());
       int failures = i;
       await()
           .atMost(WAIT)
@@ -260,7 +260,7 @@ class TotpIT {
 
     // Even the right code is refused while locked.
     operator.clock().advance(Totp.STEP);
-    annotateKey(NS, KEY, "keyward.io/totp-code", code(0));
+    giveCode(NS, KEY, code(0));
     awaitKey(NS, KEY, k -> !annotated(k.getMetadata().getAnnotations()));
     await()
         .during(Duration.ofSeconds(1))
@@ -271,7 +271,7 @@ class TotpIT {
             "keyward_totp_failures_total\\{[^}]*reason=\"TooManyAttempts\"[^}]*} [1-9]");
 
     operator.clock().advance(Duration.ofMinutes(15));
-    annotateKey(NS, KEY, "keyward.io/totp-code", code(0));
+    giveCode(NS, KEY, code(0));
     ApiKey accepted = awaitInForce(List.of("read", "trade"));
     assertThat(condition(accepted, "Verified").orElseThrow().status).isEqualTo("True");
   }

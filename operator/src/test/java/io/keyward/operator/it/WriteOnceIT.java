@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeyStatus;
+import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.config.KeywardConfig;
 import io.keyward.operator.expiry.ExpiryPlan;
 import io.keyward.operator.issuance.CredentialSecret;
@@ -175,8 +176,9 @@ class WriteOnceIT {
   }
 
   /**
-   * The operator died after writing the Secret and before recording the key: the status holds the
-   * pending key, the Secret holds its material. The next run finishes the issuance with that key.
+   * The operator died after writing the Secret and before recording the key as issued: the ledger
+   * holds the pending key, the Secret holds its material. The next run finishes the issuance with
+   * that key.
    */
   @Test
   void issuanceInterruptedAfterTheSecretIsFinishedNotRepeated() {
@@ -186,16 +188,14 @@ class WriteOnceIT {
       Material m = material(key);
       KeyMaterial material = m.material();
       ExpiryPlan plan = m.plan();
-      ApiKeyStatus status = new ApiKeyStatus();
-      status.pending = new ApiKeyStatus.PendingKey();
-      status.pending.accessKey = material.accessKey();
-      status.pending.secretFingerprint = material.fingerprint();
-      status.pending.algorithm = "HmacSHA256";
-      status.pending.issuedAt = plan.issuedAt().toString();
-      status.pending.expiresAt = plan.expiresAt().toString();
-      status.pending.reason = "Issue";
-      key.setStatus(status);
-      key = client().resource(key).updateStatus();
+      ApiKeyStatus.PendingKey pending = new ApiKeyStatus.PendingKey();
+      pending.accessKey = material.accessKey();
+      pending.secretFingerprint = material.fingerprint();
+      pending.algorithm = "HmacSHA256";
+      pending.issuedAt = plan.issuedAt().toString();
+      pending.expiresAt = plan.expiresAt().toString();
+      pending.reason = "Issue";
+      recordPending(key, pending);
       Secret written = writeSecret(key, m);
 
       restartAndAwaitFinishedWith(key, m, written);
@@ -205,19 +205,26 @@ class WriteOnceIT {
   }
 
   /**
-   * A key's first issuance records no pending key (to save a status write per key). The operator
-   * died after creating the Secret and before recording the key: the status is empty, the Secret
-   * holds this key's material. The next run adopts that Secret: the same key, no second Secret.
+   * A Secret that carries this key's ownerReference and consistent fingerprint annotations, but
+   * that no pending record names (anyone who may create Secrets in the namespace can make one):
+   * never adopted. It is replaced by a key of the operator's own, recorded before it is written.
    */
   @Test
-  void firstIssuanceInterruptedAfterTheSecretAdoptsItsSecret() {
+  void aSecretNoRecordNamesIsReplacedNotAdopted() {
     operator.close();
     try {
       ApiKey key = key(NS, "first-crash", "walt", s -> {});
       Material m = material(key);
-      Secret written = writeSecret(key, m);
+      writeSecret(key, m);
 
-      restartAndAwaitFinishedWith(key, m, written);
+      operator.restart();
+      ApiKey finished = awaitKey(NS, "first-crash", phase("Active"));
+      assertThat(finished.getStatus().accessKey).isNotEqualTo(m.material().accessKey());
+      assertThat(finished.getStatus().secretFingerprint).isNotEqualTo(m.material().fingerprint());
+      Secret secret = secret(NS, "first-crash-credentials");
+      assertThat(CredentialSecret.data(secret, "accessKey"))
+          .contains(finished.getStatus().accessKey);
+      assertThat(ledgerEntry(key).grant.accessKey).isEqualTo(finished.getStatus().accessKey);
     } finally {
       operator.restart();
     }
@@ -232,24 +239,48 @@ class WriteOnceIT {
     operator.close();
     try {
       ApiKey key = key(NS, "early-crash", "walt", s -> {});
-      ApiKeyStatus status = new ApiKeyStatus();
-      status.pending = new ApiKeyStatus.PendingKey();
-      status.pending.accessKey = "KWNEVERWRITTEN";
-      status.pending.secretFingerprint = "sha256:00";
-      status.pending.reason = "Issue";
-      key.setStatus(status);
-      client().resource(key).updateStatus();
+      ApiKeyStatus.PendingKey pending = new ApiKeyStatus.PendingKey();
+      pending.accessKey = "KWNEVERWRITTEN";
+      pending.secretFingerprint = "sha256:00";
+      pending.reason = "Issue";
+      recordPending(key, pending);
 
       operator.restart();
       ApiKey finished = awaitKey(NS, "early-crash", phase("Active"));
       assertThat(finished.getStatus().accessKey).isNotEqualTo("KWNEVERWRITTEN");
       assertThat(finished.getStatus().pending).isNull();
+      assertThat(ledgerEntry(key).grant.pending).isNull();
       Secret secret = secret(NS, "early-crash-credentials");
       assertThat(CredentialSecret.data(secret, "accessKey"))
           .contains(finished.getStatus().accessKey);
     } finally {
       operator.restart();
     }
+  }
+
+  /** Writes what the operator writes before a Secret: the key's slot with its pending record. */
+  private static void recordPending(ApiKey key, ApiKeyStatus.PendingKey pending) {
+    editUserStatus(
+        "walt",
+        status -> {
+          status.keyRefs.removeIf(r -> key.getMetadata().getUid().equals(r.uid));
+          ApiUserStatus.KeyRef ref = new ApiUserStatus.KeyRef();
+          ref.namespace = NS;
+          ref.name = key.getMetadata().getName();
+          ref.uid = key.getMetadata().getUid();
+          ref.type = "spot";
+          ref.grant = new ApiUserStatus.KeyGrant();
+          ref.grant.secretName = key.getMetadata().getName() + "-credentials";
+          ref.grant.pending = pending;
+          status.keyRefs.add(ref);
+        });
+  }
+
+  private static ApiUserStatus.KeyRef ledgerEntry(ApiKey key) {
+    return getUser("walt").getStatus().keyRefs.stream()
+        .filter(r -> key.getMetadata().getUid().equals(r.uid))
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test

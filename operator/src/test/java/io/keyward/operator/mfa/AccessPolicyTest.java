@@ -25,8 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class AccessPolicyTest {
   static final Instant NOW = Instant.parse("2026-12-01T10:00:00.750Z");
   static final String ASK =
-      "annotate the ApiKey with keyward.io/totp-code=<code from the authenticator app of ApiUser"
-          + " alice>";
+      "review the spec (generation 4) and annotate the ApiKey with keyward.io/totp-code=<code from"
+          + " the authenticator app of ApiUser alice>@4";
   static final Access READ = access(List.of("read"));
   static final Access READ_TRADE = access(List.of("read", "trade"));
 
@@ -112,6 +112,36 @@ class AccessPolicyTest {
             "the key is issued once a TOTP code confirms it",
             CodeUse.DISCARD,
             "TOTP enrolment of ApiUser alice is not confirmed",
+            null),
+        // A code approves the generation it names, and only that one.
+        row(
+            "a code that names no generation is not checked",
+            input().codeFor(null),
+            null,
+            Op.SET,
+            false,
+            "CodeWithoutGeneration",
+            "the TOTP code names no generation: a code approves the spec its giver saw, given as"
+                + " <code>@<metadata.generation>; review the spec and annotate with"
+                + " keyward.io/totp-code=<code>@4",
+            CodeUse.DISCARD,
+            "the TOTP code names no generation: a code approves the spec its giver saw, given as"
+                + " <code>@<metadata.generation>; review the spec and annotate with"
+                + " keyward.io/totp-code=<code>@4",
+            null),
+        row(
+            "a code given for an older generation (the spec changed since) approves nothing",
+            input().authorized(READ).requested(READ_TRADE).codeFor(3L),
+            READ,
+            Op.SET,
+            false,
+            "SpecChangedSinceCode",
+            "the TOTP code was given for generation 3, but the key is at generation 4: its spec"
+                + " changed since, and the code approves nothing",
+            CodeUse.DISCARD,
+            "the TOTP code was given for generation 3, but the key is at generation 4: its spec"
+                + " changed since, and the code approves nothing; review the spec and annotate"
+                + " with keyward.io/totp-code=<code>@4",
             null),
         // Widening edits wait for a code; the narrower access stays in force.
         row(
@@ -438,6 +468,7 @@ class AccessPolicyTest {
     boolean code;
     TotpGuard.State totp = TotpGuard.State.EMPTY;
     Verified previous;
+    Long codeFor;
 
     In mfa(boolean on) {
       mfa = on;
@@ -461,6 +492,13 @@ class AccessPolicyTest {
 
     In code() {
       code = true;
+      codeFor = 4L;
+      return this;
+    }
+
+    In codeFor(Long generation) {
+      code = true;
+      codeFor = generation;
       return this;
     }
 
@@ -476,7 +514,7 @@ class AccessPolicyTest {
 
     Input build() {
       return new Input(
-          "alice", mfa, confirmed, requested, authorized, code, totp, previous, 4, NOW);
+          "alice", mfa, confirmed, requested, authorized, code, totp, previous, 4, NOW, codeFor);
     }
   }
 }

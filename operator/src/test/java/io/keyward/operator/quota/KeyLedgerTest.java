@@ -1,12 +1,14 @@
 package io.keyward.operator.quota;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.keyward.operator.MockApiServer;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.api.ApiUserSpec;
+import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.config.KeywardConfig;
 import io.keyward.operator.kube.StatusWriter;
 import io.keyward.operator.kube.UserStatusUpdater;
@@ -209,6 +211,47 @@ class KeyLedgerTest {
     UserStatusUpdater.Updated<List<Slot>> released = ledger.release("nobody", Set.of("a"));
     assertThat(released.result()).isEmpty();
     assertThat(released.user()).isNull();
+  }
+
+  @Test
+  void aGrantIsRecordedOnlyOverTheGrantItWasDecidedOn() {
+    ApiUser u = user("granted", 3);
+    ledger.claim(u, slot("a"), 0, () -> 0);
+    ApiUserStatus.KeyGrant first = grant("KWFIRST");
+    ledger.recordGrant(read("granted"), "granted", "a", null, first);
+    assertThat(KeyLedger.grant(read("granted"), "a")).contains(first);
+
+    // Decided on a stale view (no grant): refused, whatever the cache said.
+    ApiUser stale = u;
+    assertThatThrownBy(() -> ledger.recordGrant(stale, "granted", "a", null, grant("KWSECOND")))
+        .isInstanceOf(KeyLedger.GrantChanged.class);
+    assertThat(KeyLedger.grant(read("granted"), "a")).contains(first);
+
+    // Writing what is recorded is no write; a key without a slot gets no grant.
+    int writes = api.writes().size();
+    ledger.recordGrant(read("granted"), "granted", "a", grant("other"), first);
+    assertThat(api.writes()).hasSize(writes);
+    assertThatThrownBy(() -> ledger.recordGrant(null, "granted", "b", null, grant("KWB")))
+        .isInstanceOf(KeyLedger.GrantChanged.class);
+  }
+
+  @Test
+  void claimsAndReleasesOfOtherKeysKeepTheGrants() {
+    ApiUser u = user("kept", 3);
+    ledger.claim(u, slot("a"), 0, () -> 0);
+    ledger.recordGrant(null, "kept", "a", null, grant("KWA"));
+    ledger.claim(read("kept"), slot("b"), 0, () -> 0, Set.of("gone"));
+    ledger.release("kept", Set.of("b"));
+    assertThat(KeyLedger.grant(read("kept"), "a")).contains(grant("KWA"));
+  }
+
+  private static ApiUserStatus.KeyGrant grant(String accessKey) {
+    ApiUserStatus.KeyGrant g = new ApiUserStatus.KeyGrant();
+    g.accessKey = accessKey;
+    g.secretFingerprint = "sha256:" + accessKey;
+    g.expiresAt = "2027-03-01T10:00:00Z";
+    g.permissions = List.of("read");
+    return g;
   }
 
   private static Slot slot(String uid) {
