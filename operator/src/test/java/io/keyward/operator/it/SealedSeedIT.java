@@ -44,7 +44,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * in the operator's namespace (and has no rights on ApiUsers) tampers with the copy while enrolment
  * is pending and plants one with a copied owner reference after it is confirmed; neither's secret
  * is accepted. A reset is an explicit act on the ApiUser: a new secret, once per annotation value,
- * audited and announced.
+ * audited and announced. An enrolment confirmed under an operator from before sealed secrets is
+ * carried over only from the Secret its status recorded.
  */
 @ExtendWith(RealCluster.class)
 @Order(7)
@@ -222,6 +223,81 @@ class SealedSeedIT {
             () ->
                 resealed.equals(getUser(USER).getStatus().mfa.sealedSeed)
                     && audit("MFA_RESET").size() == 1);
+  }
+
+  @Test
+  @Order(4)
+  void anEnrolmentConfirmedBeforeSealedSecretsIsCarriedOverOnlyWithTheSecretItWasConfirmedWith() {
+    // As an operator from before sealed secrets left them: a Secret holding the secret, and the
+    // status recording that Secret's uid as the one a code confirmed.
+    operator.pause();
+    String adaSeed = TOTP.newSecret();
+    legacyUser("ada", adaSeed, true);
+    // And one whose Secret is not the one the status recorded (planted with copied metadata).
+    String beaPlanted = TOTP.newSecret();
+    legacyUser("bea", beaPlanted, false);
+    operator.resume();
+
+    ApiUser migrated =
+        awaitUser(
+            "ada",
+            x -> x.getStatus().mfa.sealedSeed != null && x.getStatus().mfa.enrolmentSecret == null);
+    assertThat(migrated.getStatus().mfa.confirmed).isTrue();
+    await().atMost(WAIT).until(() -> secret(OPERATOR_NS, "ada-totp") == null);
+    assertThat(awaitEvents("default", "ada", "EnrolmentMigrated").get(0).getMessage())
+        .contains("keyward.io/reset-totp");
+    assertThat(
+            OperatorLog.audit().stream()
+                .filter(r -> "ada".equals(r.path("user").asText()))
+                .map(r -> r.path("action").asText()))
+        .contains("MFA_MIGRATED");
+    // The secret carried over is the one the user enrolled: its code issues a key.
+    key(NS, "ada-bot", "ada", sp -> {});
+    awaitKey(NS, "ada-bot", condition("Verified", "False", "AwaitingCode"));
+    operator.clock().advance(Totp.STEP);
+    annotateKey(NS, "ada-bot", CodeVerifier.ANNOTATION, code(adaSeed, 0));
+    awaitKey(NS, "ada-bot", phase("Active"));
+
+    ApiUser restarted =
+        awaitUser(
+            "bea",
+            x -> x.getStatus().mfa.sealedSeed != null && x.getStatus().mfa.enrolmentSecret != null);
+    assertThat(restarted.getStatus().mfa.confirmed).isFalse();
+    assertThat(awaitEvents("default", "bea", "EnrolmentReset")).isNotEmpty();
+    // Its Secret was not read as a seed: replaced by a copy of a new secret.
+    Secret copy =
+        await()
+            .atMost(WAIT)
+            .until(
+                () -> secret(OPERATOR_NS, "bea-totp"),
+                x -> x != null && !beaPlanted.equals(decode(x)));
+    assertThat(copy.getMetadata().getUid())
+        .isEqualTo(restarted.getStatus().mfa.enrolmentSecret.uid);
+  }
+
+  /** An ApiUser and its enrolment Secret as an operator before sealed secrets wrote them. */
+  private static void legacyUser(String name, String totpSecret, boolean recordedIsThisOne) {
+    ApiUser u = new ApiUser();
+    u.setMetadata(new ObjectMetaBuilder().withName(name).build());
+    u.setSpec(new ApiUserSpec());
+    u.getSpec().namespaces = List.of(NS);
+    ApiUser created = client().resource(u).create();
+    Secret secret =
+        client()
+            .secrets()
+            .inNamespace(OPERATOR_NS)
+            .resource(EnrolmentSecret.build(created, OPERATOR_NS, totpSecret))
+            .create();
+    created.setStatus(new io.keyward.operator.api.ApiUserStatus());
+    created.getStatus().mfa = new io.keyward.operator.api.ApiUserStatus.MfaStatus();
+    created.getStatus().mfa.state = "Enrolled";
+    created.getStatus().mfa.confirmed = true;
+    created.getStatus().mfa.enrolmentSecret = new io.keyward.operator.api.ApiUserStatus.SecretRef();
+    created.getStatus().mfa.enrolmentSecret.namespace = OPERATOR_NS;
+    created.getStatus().mfa.enrolmentSecret.name = name + "-totp";
+    created.getStatus().mfa.enrolmentSecret.uid =
+        recordedIsThisOne ? secret.getMetadata().getUid() : "uid-of-the-secret-once-confirmed";
+    client().resource(created).updateStatus();
   }
 
   /** A secret of the tenant's own whose codes near now differ from the user's. */
