@@ -18,6 +18,8 @@ import io.keyward.operator.kube.UserStatusUpdater;
 import io.keyward.operator.metrics.KeywardMetrics;
 import io.keyward.operator.metrics.MetricsServer;
 import io.keyward.operator.mfa.CodeVerifier;
+import io.keyward.operator.mfa.SealingKey;
+import io.keyward.operator.mfa.SeedSeal;
 import io.keyward.operator.mfa.Totp;
 import io.keyward.operator.quota.KeyLedger;
 import java.net.InetAddress;
@@ -218,8 +220,9 @@ public final class KeywardOperator {
     UserStatusUpdater updater = new UserStatusUpdater(client, statusWriter);
     KeyLedger ledger = new KeyLedger(updater, config);
     Totp totp = new Totp();
-    CodeVerifier verifier =
-        new CodeVerifier(client, updater, totp, clock, config.operatorNamespace(), metrics);
+    // Before any controller: every replica seals and opens with the one key.
+    SeedSeal seal = SealingKey.load(client, config.operatorNamespace());
+    CodeVerifier verifier = new CodeVerifier(updater, totp, clock, seal, metrics);
     operator.register(
         new ApiKeyReconciler(client, config, clock, events, audit, ledger, verifier, metrics),
         c -> {
@@ -229,7 +232,7 @@ public final class KeywardOperator {
         });
     operator.register(
         new ApiUserReconciler(
-            client, config, clock, events, audit, ledger, updater, verifier, totp));
+            client, config, clock, events, audit, ledger, updater, verifier, totp, seal));
     operator.start();
     return operator;
   }

@@ -151,10 +151,23 @@ public class ApiUserStatus {
     @JsonPropertyDescription("Disabled | EnrolmentPending | Enrolled | Locked")
     public String state;
 
-    @JsonPropertyDescription("Where the TOTP secret, its otpauth URI and QR code are.")
+    @JsonPropertyDescription(
+        "While enrolment is pending: the Secret with a copy of the TOTP secret, its otpauth URI and"
+            + " QR code, to enrol from. Absent once enrolment is confirmed (the copy is deleted).")
     public SecretRef enrolmentSecret;
 
     public Boolean confirmed;
+
+    @JsonPropertyDescription(
+        "The TOTP secret of record, sealed (AES-256-GCM) with the operator's sealing key and bound"
+            + " to this ApiUser's name and uid: codes are checked against it, never against a"
+            + " Secret. Written only by the operator.")
+    public String sealedSeed;
+
+    @JsonPropertyDescription(
+        "The value of the annotation keyward.io/reset-totp last acted on: a new value resets the"
+            + " enrolment once.")
+    public String lastHandledReset;
 
     @JsonPropertyDescription(
         "The newest 30 s time step whose code was accepted; older and equal steps are replays.")
@@ -172,6 +185,8 @@ public class ApiUserStatus {
           && java.util.Objects.equals(state, o.state)
           && java.util.Objects.equals(enrolmentSecret, o.enrolmentSecret)
           && java.util.Objects.equals(confirmed, o.confirmed)
+          && java.util.Objects.equals(sealedSeed, o.sealedSeed)
+          && java.util.Objects.equals(lastHandledReset, o.lastHandledReset)
           && java.util.Objects.equals(lastUsedStep, o.lastUsedStep)
           && java.util.Objects.equals(failures, o.failures)
           && java.util.Objects.equals(lockedUntil, o.lockedUntil);
@@ -180,7 +195,14 @@ public class ApiUserStatus {
     @Override
     public int hashCode() {
       return java.util.Objects.hash(
-          state, enrolmentSecret, confirmed, lastUsedStep, failures, lockedUntil);
+          state,
+          enrolmentSecret,
+          confirmed,
+          sealedSeed,
+          lastHandledReset,
+          lastUsedStep,
+          failures,
+          lockedUntil);
     }
   }
 

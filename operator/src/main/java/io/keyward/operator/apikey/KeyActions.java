@@ -250,7 +250,7 @@ final class KeyActions {
       if (result.decision().isEmpty()) {
         attempt.settle();
         announcer.codeNotChecked(
-            o.key(), "ApiUser " + o.facts().account().name() + " has no enrolment Secret");
+            o.key(), "ApiUser " + o.facts().account().name() + " has no confirmed TOTP secret");
         return null;
       }
       attempt.decided(result.decision().get());

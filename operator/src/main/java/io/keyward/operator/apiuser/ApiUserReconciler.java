@@ -15,13 +15,11 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
-import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.api.Condition;
 import io.keyward.operator.audit.AuditLog;
 import io.keyward.operator.config.KeywardConfig;
-import io.keyward.operator.issuance.CredentialSecret;
 import io.keyward.operator.issuance.KeyIssuer;
 import io.keyward.operator.kube.Conditions;
 import io.keyward.operator.kube.EventRecorder;
@@ -33,6 +31,7 @@ import io.keyward.operator.kube.StatusWriter;
 import io.keyward.operator.kube.UserStatusUpdater;
 import io.keyward.operator.mfa.CodeVerifier;
 import io.keyward.operator.mfa.EnrolmentSecret;
+import io.keyward.operator.mfa.SeedSeal;
 import io.keyward.operator.mfa.Totp;
 import io.keyward.operator.mfa.TotpGuard;
 import io.keyward.operator.quota.KeyLedger;
@@ -65,6 +64,12 @@ import org.slf4j.LoggerFactory;
 public class ApiUserReconciler implements Reconciler<ApiUser> {
   public static final String NAME = "apiuser";
 
+  /**
+   * Resets the user's TOTP enrolment once per new value: a new secret is sealed and must be
+   * confirmed by a code. The value acted on is kept in {@code status.mfa.lastHandledReset}.
+   */
+  public static final String RESET_ANNOTATION = "keyward.io/reset-totp";
+
   private static final Logger LOG = LoggerFactory.getLogger(ApiUserReconciler.class);
 
   private final KubernetesClient client;
@@ -76,6 +81,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
   private final UserStatusUpdater updater;
   private final CodeVerifier verifier;
   private final Totp totp;
+  private final SeedSeal seal;
   private InformerEventSource<Secret, ApiUser> enrolments;
 
   public ApiUserReconciler(
@@ -87,7 +93,8 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
       KeyLedger ledger,
       UserStatusUpdater updater,
       CodeVerifier verifier,
-      Totp totp) {
+      Totp totp,
+      SeedSeal seal) {
     this.client = client;
     this.config = config;
     this.clock = clock;
@@ -97,6 +104,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     this.updater = updater;
     this.verifier = verifier;
     this.totp = totp;
+    this.seal = seal;
   }
 
   /** {@code mfa.totp} is Required unless it says Disabled. */
@@ -115,10 +123,20 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
                 .withItemStore(new LeanItemStore<>())
                 .withNamespaces(Set.of(config.operatorNamespace()))
                 .withLabelSelector(EnrolmentSecret.LABEL_PURPOSE + "=" + EnrolmentSecret.PURPOSE)
-                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(ApiUser.class, true))
+                // By name, not by owner: an owner reference is copied as easily as a label.
+                .withSecondaryToPrimaryMapper(ApiUserReconciler::userOfEnrolmentSecret)
                 .build(),
             context);
     return List.of(enrolments);
+  }
+
+  /** The user an enrolment Secret is named for: {@code <user>-totp}. */
+  static Set<ResourceID> userOfEnrolmentSecret(Secret secret) {
+    String name = secret.getMetadata().getName();
+    String suffix = EnrolmentSecret.name("");
+    return name.endsWith(suffix) && name.length() > suffix.length()
+        ? Set.of(new ResourceID(name.substring(0, name.length() - suffix.length())))
+        : Set.of();
   }
 
   /**
@@ -151,24 +169,27 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
         user = taken.resource();
         code = taken.code();
       }
-      UserFacts facts = observe(user, code != null);
+      Observed o = observe(user, code != null);
+      UserFacts facts = o.facts;
       UserPlan plan = UserPlanner.plan(facts);
-      UserStatus.Done done = act(user, facts, plan);
-      Optional<List<Long>> steps =
-          plan.code().use() == UserPlan.CodeUse.CHECK
-              ? verifier.matchingSteps(user, code)
-              : Optional.empty();
+      UserStatus.Done done = act(user, o, plan);
+      UserStatus.Seeds seeds = seeds(user, o, code, facts.now());
+      String uid = user.getMetadata().getUid();
       UserStatusUpdater.Updated<UserStatus.Next> written =
           updater.update(
               user,
               facts.name(),
               (fresh, status) -> {
-                UserStatus.Next next = UserStatus.build(facts, plan, done, status, steps);
+                if (!uid.equals(fresh.getMetadata().getUid())) {
+                  // Deleted and created again: the new account's own event brings it here.
+                  throw new Stale("ApiUser " + facts.name() + " was created again");
+                }
+                UserStatus.Next next = UserStatus.build(facts, plan, done, status, seeds);
                 return Objects.equals(next.status(), fresh.getStatus())
                     ? UserStatusUpdater.Step.keep(next)
                     : UserStatusUpdater.Step.write(next);
               });
-      announce(written.user(), facts, plan, done, written.result(), steps);
+      announce(written.user(), facts, plan, done, written.result());
       Instant lock = facts.mfaRequired() ? lockEnd(written.result()) : null;
       Instant next = lock != null ? lock : plan.next();
       return next == null || !next.isAfter(facts.now())
@@ -209,102 +230,192 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     return ErrorStatusUpdateControl.noStatusUpdate();
   }
 
-  private UserFacts observe(ApiUser user, boolean code) {
+  /**
+   * What observe found: the facts, and beside them (never in them, and never logged) the TOTP
+   * secret the status seals and the enrolment Secret as read.
+   */
+  private static final class Observed {
+    final UserFacts facts;
+    final String seed;
+    final Secret secret;
+
+    Observed(UserFacts facts, String seed, Secret secret) {
+      this.facts = facts;
+      this.seed = seed;
+      this.secret = secret;
+    }
+  }
+
+  private Observed observe(ApiUser user, boolean code) {
     String name = user.getMetadata().getName();
+    String uid = user.getMetadata().getUid();
     List<String> violations = ApiUserRules.validate(user.getSpec());
     boolean mfa = mfaRequired(user);
     String namespace = config.operatorNamespace();
     String secretName = EnrolmentSecret.name(name);
+    ApiUserStatus status = user.getStatus() == null ? new ApiUserStatus() : user.getStatus();
+    String sealed = status.mfa == null ? null : status.mfa.sealedSeed;
+    String seed = seal.tryOpen(sealed, name, uid).orElse(null);
+    UserFacts.Seed seedFact =
+        sealed == null
+            ? UserFacts.Seed.NONE
+            : seed != null ? UserFacts.Seed.SEALED : UserFacts.Seed.UNREADABLE;
     UserFacts.Enrolment enrolment = null;
+    Secret secret = null;
     if (mfa && violations.isEmpty()) {
-      Secret secret =
-          enrolments
-              .get(new ResourceID(secretName, namespace))
-              .filter(s -> EnrolmentSecret.belongsTo(s, user))
-              .orElseGet(() -> client.secrets().inNamespace(namespace).withName(secretName).get());
-      enrolment = enrolment(secret, user);
+      // The informer sees Secrets of that name with Keyward's purpose label; one without it is
+      // met when the copy is created (409). Either way only what it holds decides.
+      secret = enrolments.get(new ResourceID(secretName, namespace)).orElse(null);
+      enrolment = enrolment(secret, user, seedFact, seed);
     }
     boolean suspended = user.getSpec() != null && Boolean.TRUE.equals(user.getSpec().suspended);
     int limit = ledger.limit(user);
-    return new UserFacts(
-        clock.instant(),
-        name,
-        user.getMetadata().getGeneration(),
-        user.getStatus() == null ? new ApiUserStatus() : user.getStatus(),
-        violations,
-        mfa,
-        suspended,
-        namespace + "/" + secretName,
-        enrolment,
-        code,
-        limit,
-        AccountAudit.settings(user.getSpec(), mfa, suspended, limit));
+    Map<String, String> annotations = user.getMetadata().getAnnotations();
+    UserFacts facts =
+        new UserFacts(
+            clock.instant(),
+            name,
+            user.getMetadata().getGeneration(),
+            status,
+            violations,
+            mfa,
+            suspended,
+            namespace + "/" + secretName,
+            enrolment,
+            seedFact,
+            code,
+            annotations == null ? null : annotations.get(RESET_ANNOTATION),
+            limit,
+            AccountAudit.settings(user.getSpec(), mfa, suspended, limit));
+    return new Observed(facts, seed, secret);
   }
 
-  private static UserFacts.Enrolment enrolment(Secret secret, ApiUser user) {
+  /** What a Secret of the enrolment Secret's name is, judged against the sealed secret. */
+  private static UserFacts.Enrolment enrolment(
+      Secret secret, ApiUser user, UserFacts.Seed seedFact, String seed) {
     if (secret == null) {
       return new UserFacts.Enrolment.Missing();
     }
-    if (EnrolmentSecret.belongsTo(secret, user)) {
-      return new UserFacts.Enrolment.Ours(secret.getMetadata().getUid());
+    if (seedFact == UserFacts.Seed.SEALED && EnrolmentSecret.isCopyOf(secret, user, seed)) {
+      return new UserFacts.Enrolment.Copy(secret.getMetadata().getUid());
     }
-    Map<String, String> labels = secret.getMetadata().getLabels();
-    boolean leftover =
-        labels != null
-            && EnrolmentSecret.PURPOSE.equals(labels.get(EnrolmentSecret.LABEL_PURPOSE))
-            && user.getMetadata().getName().equals(labels.get(CredentialSecret.LABEL_USER));
-    return leftover ? new UserFacts.Enrolment.Leftover() : new UserFacts.Enrolment.Foreign();
+    if (seedFact == UserFacts.Seed.NONE
+        && EnrolmentSecret.belongsTo(secret, user)
+        && EnrolmentSecret.totpSecret(secret).isPresent()) {
+      return new UserFacts.Enrolment.Legacy(secret.getMetadata().getUid());
+    }
+    return EnrolmentSecret.claimsToBe(secret)
+        ? new UserFacts.Enrolment.Impostor()
+        : new UserFacts.Enrolment.Foreign();
   }
 
-  /** Creates the enrolment Secret where the plan says so. */
-  private UserStatus.Done act(ApiUser user, UserFacts f, UserPlan plan) {
+  /** The sealing and the code check the status write decides with. */
+  private UserStatus.Seeds seeds(ApiUser user, Observed o, String code, Instant now) {
+    String name = user.getMetadata().getName();
+    String uid = user.getMetadata().getUid();
+    return new UserStatus.Seeds() {
+      @Override
+      public String sealNew() {
+        return seal.seal(totp.newSecret(), name, uid);
+      }
+
+      @Override
+      public String sealLegacy() {
+        return seal.seal(EnrolmentSecret.totpSecret(o.secret).orElseThrow(), name, uid);
+      }
+
+      @Override
+      public boolean opens(String sealed) {
+        return seal.opens(sealed, name, uid);
+      }
+
+      @Override
+      public Optional<List<Long>> steps(String sealed) {
+        if (code == null) {
+          return Optional.empty();
+        }
+        return seal.tryOpen(sealed, name, uid).map(seed -> totp.matchingSteps(seed, code, now));
+      }
+    };
+  }
+
+  /** Writes or deletes the enrolment Secret where the plan says so. */
+  private UserStatus.Done act(ApiUser user, Observed o, UserPlan plan) {
+    UserFacts f = o.facts;
+    UserPlan.Step step = plan.step();
+    if (step instanceof UserPlan.CreateCopy) {
+      return createCopy(user, o);
+    }
+    if (step instanceof UserPlan.ReplaceImpostor) {
+      KeyIssuer.deleteAsRead(client, o.secret);
+      LOG.warn(
+          "ApiUser {}: Secret {} was not written by Keyward for this account: deleted unread",
+          f.name(),
+          f.enrolmentSecret());
+      UserStatus.Done created = createCopy(user, o);
+      return new UserStatus.Done(
+          created.copyUid(), created.created(), false, true, created.problem());
+    }
+    if (step instanceof UserPlan.DeleteImpostor) {
+      KeyIssuer.deleteAsRead(client, o.secret);
+      LOG.warn(
+          "ApiUser {}: Secret {} was not written by Keyward for this account: deleted unread",
+          f.name(),
+          f.enrolmentSecret());
+      return new UserStatus.Done(null, false, false, true, null);
+    }
+    if (step instanceof UserPlan.DeleteCopy) {
+      KeyIssuer.deleteAsRead(client, o.secret);
+      LOG.info(
+          "ApiUser {}: TOTP enrolment confirmed, enrolment Secret {} deleted",
+          f.name(),
+          f.enrolmentSecret());
+      return new UserStatus.Done(null, false, true, false, null);
+    }
+    if (f.enrolment() instanceof UserFacts.Enrolment.Copy c) {
+      return UserStatus.Done.copy(c.uid());
+    }
+    return UserStatus.Done.NOTHING;
+  }
+
+  /** Creates the enrolment copy of the sealed secret; on 409 judges what is there instead. */
+  private UserStatus.Done createCopy(ApiUser user, Observed o) {
+    UserFacts f = o.facts;
     String namespace = config.operatorNamespace();
     String secretName = EnrolmentSecret.name(f.name());
-    UserPlan.Step step = plan.step();
-    if (step instanceof UserPlan.Steady) {
-      return new UserStatus.Done(
-          f.enrolment() instanceof UserFacts.Enrolment.Ours o ? o.uid() : null, false, null);
-    }
-    if (step instanceof UserPlan.Conflict) {
-      return UserStatus.Done.NOTHING;
-    }
-    if (step instanceof UserPlan.ReplaceLeftover) {
-      Secret leftover = client.secrets().inNamespace(namespace).withName(secretName).get();
-      if (leftover != null) {
-        KeyIssuer.deleteAsRead(client, leftover);
-      }
-    }
     try {
       Secret created =
           client
               .secrets()
               .inNamespace(namespace)
-              .resource(EnrolmentSecret.build(user, namespace, totp.newSecret()))
+              .resource(EnrolmentSecret.build(user, namespace, o.seed))
               .create();
       LOG.info("ApiUser {}: TOTP enrolment Secret {} created", f.name(), f.enrolmentSecret());
-      return new UserStatus.Done(created.getMetadata().getUid(), true, null);
+      return new UserStatus.Done(created.getMetadata().getUid(), true, false, false, null);
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
         return new UserStatus.Done(
             null,
             false,
+            false,
+            false,
             "enrolment Secret " + f.enrolmentSecret() + " cannot be created: HTTP " + e.getCode());
       }
       Secret secret = client.secrets().inNamespace(namespace).withName(secretName).get();
-      if (secret == null || !EnrolmentSecret.belongsTo(secret, user)) {
-        return new UserStatus.Done(null, false, UserPlanner.conflict(f));
+      if (secret != null && EnrolmentSecret.isCopyOf(secret, user, o.seed)) {
+        return UserStatus.Done.copy(secret.getMetadata().getUid());
       }
-      return new UserStatus.Done(secret.getMetadata().getUid(), false, null);
+      if (secret == null || EnrolmentSecret.claimsToBe(secret)) {
+        // Gone again, or a Secret of Keyward's type that is not the copy: the cache was behind;
+        // the next reconciliation judges it.
+        throw new Stale("Secret " + f.enrolmentSecret() + " changed");
+      }
+      return new UserStatus.Done(null, false, false, false, UserPlanner.conflict(f));
     }
   }
 
   private void announce(
-      ApiUser user,
-      UserFacts f,
-      UserPlan plan,
-      UserStatus.Done done,
-      UserStatus.Next next,
-      Optional<List<Long>> steps) {
+      ApiUser user, UserFacts f, UserPlan plan, UserStatus.Done done, UserStatus.Next next) {
     String name = f.name();
     // After the status write that recorded the settings: a change that was not stored is not
     // reported (the next attempt decides again), as an issuance is audited once its status is
@@ -313,33 +424,52 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
       AccountAudit.Audit a = next.account();
       audit.recordAccount(a.action(), name, a.changes(), a.detail());
     }
+    announceSeed(user, f, next.seed());
+    if (done.impostorDeleted()) {
+      audit.recordEnrolment(
+          AuditLog.Action.ENROLMENT_SECRET_REFUSED,
+          name,
+          f.enrolmentSecret(),
+          "not written by Keyward for this account: deleted unread");
+      events.warning(
+          user,
+          "EnrolmentSecretConflict",
+          "Secret "
+              + f.enrolmentSecret()
+              + " did not hold this account's sealed TOTP secret (Keyward did not write it): it"
+              + " was deleted unread and no code is checked against it"
+              + (done.created() ? "; the enrolment Secret is written anew" : ""));
+    }
     if (done.created()) {
       events.normal(
           user,
           "EnrolmentSecretCreated",
-          "TOTP secret written to Secret "
+          "a copy of the sealed TOTP secret written to Secret "
               + f.enrolmentSecret()
-              + " (keys secret, otpauthUri, qr.png); confirm with the annotation "
+              + " (keys secret, otpauthUri, qr.png), deleted once enrolment is confirmed; confirm"
+              + " with the annotation "
               + CodeVerifier.ANNOTATION
               + "=<code>");
     }
-    if (next.reset()) {
-      events.warning(
+    if (done.deletedCopy()) {
+      events.normal(
           user,
-          "EnrolmentReset",
-          "the enrolment Secret "
+          "EnrolmentSecretDeleted",
+          "TOTP enrolment is confirmed: Secret "
               + f.enrolmentSecret()
-              + " was replaced or lost: enrol the new TOTP secret and confirm it with a code");
+              + " deleted; the TOTP secret is kept sealed in status.mfa.sealedSeed");
     }
     switch (plan.code().use()) {
       case SKIP ->
           events.normal(
-              user, "VerificationSkipped", "TOTP code not needed: " + plan.code().skipWhy());
+              user, "VerificationSkipped", "TOTP code not checked: " + plan.code().skipWhy());
       case CHECK -> {
         TotpGuard.Decision d = next.code();
         if (d == null) {
           events.warning(
-              user, "VerificationFailed", "TOTP code not checked: the enrolment Secret is missing");
+              user,
+              "VerificationFailed",
+              "TOTP code not checked: the account has no sealed TOTP secret yet");
         } else if (d.outcome() == TotpGuard.Outcome.ACCEPTED) {
           audit.record(AuditLog.Action.VERIFIED, null, name, null, "TOTP enrolment confirmed");
           events.normal(user, "Verified", "TOTP enrolment confirmed");
@@ -354,9 +484,73 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     }
     Condition ready = Conditions.find(next.status().conditions, Conditions.READY).orElseThrow();
     Condition before = Conditions.find(f.status().conditions, Conditions.READY).orElse(null);
-    if (("InvalidSpec".equals(ready.reason) || "EnrolmentConflict".equals(ready.reason))
+    if (Set.of("InvalidSpec", "EnrolmentSecretConflict", "SealedSeedUnreadable")
+            .contains(ready.reason)
         && (before == null || !ready.message.equals(before.message))) {
       events.warning(user, ready.reason, ready.message);
+    }
+  }
+
+  /** The audit record and event of a change of the sealed secret. */
+  private void announceSeed(ApiUser user, UserFacts f, UserStatus.SeedChange change) {
+    String name = f.name();
+    String enrol =
+        "enrol it from Secret "
+            + f.enrolmentSecret()
+            + " (written next, deleted once confirmed) and confirm it with the annotation "
+            + CodeVerifier.ANNOTATION
+            + "=<code>; keys already issued keep working, and new keys and widening edits wait"
+            + " for the new enrolment";
+    switch (change) {
+      case RESET -> {
+        // The value is the platform team's, and goes into its own field of the record.
+        audit.recordEnrolment(
+            AuditLog.Action.MFA_RESET,
+            name,
+            f.enrolmentSecret(),
+            RESET_ANNOTATION + "=" + f.resetRequest());
+        events.warning(
+            user,
+            "EnrolmentReset",
+            "TOTP enrolment reset by the annotation "
+                + RESET_ANNOTATION
+                + ": a new TOTP secret is sealed and codes of the old one are refused; "
+                + enrol);
+      }
+      case RESTARTED -> {
+        audit.recordEnrolment(
+            AuditLog.Action.MFA_RESET,
+            name,
+            f.enrolmentSecret(),
+            "confirmed before sealed TOTP secrets, and the enrolment Secret it was confirmed with"
+                + " is gone or changed");
+        events.warning(
+            user,
+            "EnrolmentReset",
+            "the enrolment Secret this account was confirmed with is gone or changed: a new TOTP"
+                + " secret is sealed; "
+                + enrol);
+      }
+      case MIGRATED -> {
+        audit.recordEnrolment(
+            AuditLog.Action.MFA_MIGRATED,
+            name,
+            f.enrolmentSecret(),
+            "sealed from the enrolment Secret a code confirmed; that Secret is deleted next");
+        events.warning(
+            user,
+            "EnrolmentMigrated",
+            "the TOTP secret this account confirmed is now sealed in status.mfa.sealedSeed and"
+                + " Secret "
+                + f.enrolmentSecret()
+                + " is deleted; it was readable there until now: if others could read it, reset"
+                + " with: kubectl annotate apiuser "
+                + name
+                + " "
+                + RESET_ANNOTATION
+                + "=<new value>");
+      }
+      case FIRST, NONE -> {}
     }
   }
 

@@ -3,25 +3,46 @@ package io.keyward.operator.apiuser;
 import java.time.Instant;
 
 /**
- * What one reconciliation of an ApiUser does: at most one write besides its status (the enrolment
- * Secret), and what its one status write changes.
+ * What one reconciliation of an ApiUser does: at most one write besides its status (to the
+ * enrolment Secret, and none while the sealed secret changes), and what its one status write
+ * changes.
  *
  * @param step the one action besides the status write
+ * @param seal how the sealed TOTP secret changes in the status write
  * @param code what to do with a code that arrived
  * @param next when to look again (the end of a verification lock), or null
  */
-public record UserPlan(Step step, Code code, Instant next) {
+public record UserPlan(Step step, Seal seal, Code code, Instant next) {
+
+  /** How the sealed TOTP secret of record changes. */
+  public enum Seal {
+    /** It stays. */
+    KEEP,
+    /** A new secret is generated and sealed (the first, or a reset). */
+    NEW,
+    /** The secret a code confirmed in the enrolment Secret of an earlier operator is sealed. */
+    MIGRATE
+  }
 
   /** The closed set of actions. */
   public sealed interface Step {}
 
-  /** Generate a TOTP secret and create the enrolment Secret (the first, or after it was lost). */
-  public record CreateEnrolment() implements Step {}
+  /** Write the enrolment copy of the sealed secret (enrolment is pending and there is none). */
+  public record CreateCopy() implements Step {}
 
-  /** Delete an earlier account's enrolment Secret of the same name, then create this one's. */
-  public record ReplaceLeftover() implements Step {}
+  /** Enrolment is confirmed: delete the enrolment copy (as read). */
+  public record DeleteCopy() implements Step {}
 
-  /** A Secret of the enrolment Secret's name is not Keyward's: touch nothing. */
+  /**
+   * Pending, and a Secret of Keyward's type is there that does not hold the sealed secret: delete
+   * it as read, unread, and write the copy.
+   */
+  public record ReplaceImpostor() implements Step {}
+
+  /** Confirmed, and a Secret of Keyward's type is there: delete it as read, unread. */
+  public record DeleteImpostor() implements Step {}
+
+  /** Pending, and a Secret of another type has the name: touch nothing, say so. */
   public record Conflict(String message) implements Step {}
 
   /** Nothing besides status. */
@@ -30,9 +51,11 @@ public record UserPlan(Step step, Code code, Instant next) {
   /** What a code is for. */
   public enum CodeUse {
     NONE,
-    /** Check it: it confirms enrolment if right. */
+    /** Check it against the sealed secret: it confirms enrolment if right. */
     CHECK,
-    /** Not needed (MFA is off, or enrolment already confirmed): said so, not counted. */
+    /**
+     * Not checked (MFA is off, enrolment is confirmed, or the secret changes): said, not counted.
+     */
     SKIP
   }
 

@@ -8,11 +8,11 @@ import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One audit record per security-relevant act (issue, rotation, extension, revocation, expiry,
- * verification, a change of an account's settings) on its own logger, {@code keyward.audit}. The
- * facts are SLF4J key-value pairs, which {@link LogLineEncoder} writes as fields of the log line's
- * JSON object: a value (an annotation value in a rotation's cause, say) stays inside its field and
- * cannot add a field or a record. A record names the key, the user and the access key, and no
- * method here has a parameter that could carry secret material.
+ * verification, a change of an account's settings or its TOTP enrolment) on its own logger, {@code
+ * keyward.audit}. The facts are SLF4J key-value pairs, which {@link LogLineEncoder} writes as
+ * fields of the log line's JSON object: a value (an annotation value in a rotation's cause, say)
+ * stays inside its field and cannot add a field or a record. A record names the key, the user and
+ * the access key, and no method here has a parameter that could carry secret material.
  */
 public final class AuditLog {
   /** The audit trail's logger: an audit consumer selects the records by it. */
@@ -43,7 +43,13 @@ public final class AuditLog {
     /** An ApiUser's account settings, audited for the first time when it was created. */
     ACCOUNT_CREATED,
     /** An ApiUser's account settings changed (MFA, the key limit, suspension, namespaces). */
-    ACCOUNT_CHANGED
+    ACCOUNT_CHANGED,
+    /** An ApiUser's TOTP enrolment was reset: a new secret, to be confirmed by a new code. */
+    MFA_RESET,
+    /** The TOTP secret of an enrolment confirmed before sealed secrets was sealed. */
+    MFA_MIGRATED,
+    /** A Secret in the enrolment Secret's place that Keyward did not write was deleted unread. */
+    ENROLMENT_SECRET_REFUSED
   }
 
   /** One setting's change: its value before (null: none recorded) and after. Public values only. */
@@ -76,6 +82,27 @@ public final class AuditLog {
           fields.put(setting, fromTo);
         });
     write(action, null, user, null, detail, fields);
+  }
+
+  /**
+   * Records an act on a user's TOTP enrolment ({@code MFA_*}, {@code ENROLMENT_SECRET_REFUSED}).
+   *
+   * @param enrolmentSecret namespace/name of the enrolment Secret: where the new TOTP secret can be
+   *     read until enrolment is confirmed, or the Secret that was refused
+   * @param detail a short public cause (null: none)
+   */
+  public void recordEnrolment(Action action, String user, String enrolmentSecret, String detail) {
+    LoggingEventBuilder b =
+        log.atInfo()
+            .setMessage(action + " user " + user)
+            .addKeyValue("audit", "keyward")
+            .addKeyValue("action", action.name())
+            .addKeyValue("user", user)
+            .addKeyValue("enrolmentSecret", enrolmentSecret);
+    if (detail != null) {
+      b = b.addKeyValue("detail", detail);
+    }
+    b.log();
   }
 
   private void write(

@@ -1,7 +1,6 @@
 package io.keyward.operator.mfa;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.api.ApiUserStatus;
@@ -24,25 +23,18 @@ public final class CodeVerifier {
   /** The annotation a code arrives in, on an ApiUser (enrolment) or an ApiKey (a key). */
   public static final String ANNOTATION = "keyward.io/totp-code";
 
-  private final KubernetesClient client;
   private final UserStatusUpdater updater;
   private final Totp totp;
   private final Clock clock;
-  private final String namespace;
+  private final SeedSeal seal;
   private final KeywardMetrics metrics;
 
   public CodeVerifier(
-      KubernetesClient client,
-      UserStatusUpdater updater,
-      Totp totp,
-      Clock clock,
-      String operatorNamespace,
-      KeywardMetrics metrics) {
-    this.client = client;
+      UserStatusUpdater updater, Totp totp, Clock clock, SeedSeal seal, KeywardMetrics metrics) {
     this.updater = updater;
     this.totp = totp;
     this.clock = clock;
-    this.namespace = operatorNamespace;
+    this.seal = seal;
     this.metrics = metrics;
   }
 
@@ -70,7 +62,7 @@ public final class CodeVerifier {
   /**
    * The result of an attempt.
    *
-   * @param decision empty when the user has no enrolment Secret to check against
+   * @param decision empty when the user has no confirmed TOTP secret to check against
    * @param user the user as last written
    */
   public record Attempt(Optional<TotpGuard.Decision> decision, ApiUser user) {
@@ -80,21 +72,17 @@ public final class CodeVerifier {
   }
 
   /**
-   * The time steps whose code equals {@code code} for the user's enrolment Secret; empty when the
-   * user has no enrolment Secret of Keyward's to check against. Reads, decides nothing.
+   * The time steps whose code equals {@code code} under the user's sealed TOTP secret ({@code
+   * status.mfa.sealedSeed}, which only the operator writes); empty when none is sealed or it does
+   * not open for this user with the sealing key. No Secret is read. Decides nothing.
    */
-  public Optional<List<Long>> matchingSteps(ApiUser user, String code) {
-    Secret secret =
-        client
-            .secrets()
-            .inNamespace(namespace)
-            .withName(EnrolmentSecret.name(user.getMetadata().getName()))
-            .get();
-    Optional<String> totpSecret =
-        secret != null && EnrolmentSecret.belongsTo(secret, user)
-            ? EnrolmentSecret.totpSecret(secret)
-            : Optional.empty();
-    return totpSecret.map(s -> totp.matchingSteps(s, code, clock.instant()));
+  public Optional<List<Long>> matchingSteps(
+      ApiUser user, ApiUserStatus.MfaStatus mfa, String code) {
+    if (mfa == null || mfa.sealedSeed == null) {
+      return Optional.empty();
+    }
+    return seal.tryOpen(mfa.sealedSeed, user.getMetadata().getName(), user.getMetadata().getUid())
+        .map(seed -> totp.matchingSteps(seed, code, clock.instant()));
   }
 
   /** Counts a refused code in the metrics. */
@@ -105,28 +93,33 @@ public final class CodeVerifier {
   }
 
   /**
-   * Checks {@code code} for the user and records the attempt.
+   * Checks {@code code} for the user and records the attempt. The code is matched against the
+   * sealed secret of the status each attempt of the compare and swap decides on, so a reset that
+   * lands in between is never bypassed by a decision on the secret before it.
    *
-   * @param confirmEnrolment an accepted code also confirms the user's enrolment
+   * @param confirmEnrolment an accepted code also confirms the user's enrolment; without it, a
+   *     secret whose enrolment is not confirmed checks nothing
    */
   public Attempt verify(ApiUser cached, String code, boolean confirmEnrolment) {
     String userName = cached.getMetadata().getName();
-    Optional<List<Long>> matching = matchingSteps(cached, code);
-    if (matching.isEmpty()) {
-      return new Attempt(Optional.empty(), cached);
-    }
+    String uid = cached.getMetadata().getUid();
     Instant now = clock.instant();
-    List<Long> steps = matching.get();
     UserStatusUpdater.Updated<TotpGuard.Decision> updated =
         updater.update(
             cached,
             userName,
             (user, status) -> {
-              if (status.mfa == null) {
-                status.mfa = new ApiUserStatus.MfaStatus();
+              if (!uid.equals(user.getMetadata().getUid())
+                  || status.mfa == null
+                  || (!confirmEnrolment && !Boolean.TRUE.equals(status.mfa.confirmed))) {
+                return UserStatusUpdater.Step.keep(null);
+              }
+              Optional<List<Long>> matching = matchingSteps(user, status.mfa, code);
+              if (matching.isEmpty()) {
+                return UserStatusUpdater.Step.keep(null);
               }
               TotpGuard.State state = state(status.mfa);
-              TotpGuard.Decision d = TotpGuard.decide(state, steps, now);
+              TotpGuard.Decision d = TotpGuard.decide(state, matching.get(), now);
               if (d.next().equals(state) && !(confirmEnrolment && d.step() != null)) {
                 return UserStatusUpdater.Step.keep(d);
               }
@@ -137,6 +130,9 @@ public final class CodeVerifier {
               return UserStatusUpdater.Step.write(d);
             });
     TotpGuard.Decision d = updated.result();
+    if (d == null) {
+      return new Attempt(Optional.empty(), updated.user());
+    }
     refused(userName, d);
     return new Attempt(Optional.of(d), updated.user());
   }

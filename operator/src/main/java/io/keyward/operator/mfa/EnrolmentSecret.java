@@ -6,15 +6,19 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.issuance.CredentialSecret;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
- * The TOTP enrolment Secret {@code <user>-totp} in the operator's namespace: {@code secret}
- * (base32), {@code otpauthUri} and {@code qr.png}. Written once, by create; owned by the ApiUser so
- * it goes when the user goes.
+ * The TOTP enrolment Secret {@code <user>-totp} in the operator's namespace: a copy of the user's
+ * sealed TOTP secret to enrol from, {@code secret} (base32), {@code otpauthUri} and {@code qr.png}.
+ * Written by create while enrolment is pending, deleted once it is confirmed; owned by the ApiUser
+ * so it goes when the user goes. Never read as the secret of record: {@link #isCopyOf} only tells
+ * whether a Secret is the operator's copy of the secret it sealed.
  */
 public final class EnrolmentSecret {
   public static final String TYPE = "keyward.io/totp-enrolment";
@@ -24,6 +28,9 @@ public final class EnrolmentSecret {
   public static final String URI = "otpauthUri";
   public static final String QR = "qr.png";
 
+  // At least 80 bits (RFC 4226); Keyward writes 160.
+  private static final Pattern BASE32 = Pattern.compile("^[A-Z2-7]{16,128}$");
+
   private EnrolmentSecret() {}
 
   /** The Secret's name for a user. */
@@ -31,7 +38,7 @@ public final class EnrolmentSecret {
     return user + "-totp";
   }
 
-  /** A new enrolment Secret for a freshly generated TOTP secret. */
+  /** The enrolment copy of the user's TOTP secret. */
   public static Secret build(ApiUser user, String namespace, String totpSecret) {
     String name = user.getMetadata().getName();
     String uri = Totp.otpauthUri(name, totpSecret);
@@ -80,14 +87,38 @@ public final class EnrolmentSecret {
                         && user.getMetadata().getUid().equals(o.getUid()));
   }
 
-  /** The base32 TOTP secret a Secret holds. */
+  /**
+   * Whether a Secret is this user's enrolment copy of {@code seed}: Keyward's type, labels and
+   * controller owner, and the very secret (compared in constant time). Labels and owner can be
+   * copied by whoever may create Secrets here; the secret cannot, without knowing it.
+   */
+  public static boolean isCopyOf(Secret secret, ApiUser user, String seed) {
+    Optional<String> held = belongsTo(secret, user) ? totpSecret(secret) : Optional.empty();
+    return held.isPresent()
+        && MessageDigest.isEqual(
+            held.get().getBytes(StandardCharsets.US_ASCII),
+            seed.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /** Whether a Secret has the enrolment Secret's type, that is, claims to be one. */
+  public static boolean claimsToBe(Secret secret) {
+    return TYPE.equals(secret.getType());
+  }
+
+  /** The base32 TOTP secret a Secret holds; empty when it holds none of that form. */
   public static Optional<String> totpSecret(Secret secret) {
     if (secret == null || secret.getData() == null || secret.getData().get(SECRET) == null) {
       return Optional.empty();
     }
-    return Optional.of(
-        new String(
-            Base64.getDecoder().decode(secret.getData().get(SECRET)), StandardCharsets.US_ASCII));
+    String seed;
+    try {
+      seed =
+          new String(
+              Base64.getDecoder().decode(secret.getData().get(SECRET)), StandardCharsets.US_ASCII);
+    } catch (IllegalArgumentException notBase64) {
+      return Optional.empty();
+    }
+    return BASE32.matcher(seed).matches() ? Optional.of(seed) : Optional.empty();
   }
 
   private static String b64(byte[] bytes) {

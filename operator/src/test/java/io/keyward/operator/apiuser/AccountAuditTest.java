@@ -10,7 +10,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -47,14 +46,17 @@ class AccountAuditTest {
             mfa,
             suspended,
             "keyward-system/alice-totp",
-            mfa ? new UserFacts.Enrolment.Ours("uid-1") : null,
+            mfa ? new UserFacts.Enrolment.Missing() : null,
+            server.mfa == null || server.mfa.sealedSeed == null
+                ? UserFacts.Seed.NONE
+                : UserFacts.Seed.SEALED,
             false,
+            null,
             limit,
             AccountAudit.settings(spec, mfa, suspended, limit));
     UserPlan plan = UserPlanner.plan(f);
     ApiUserStatus copy = StatusWriter.copy(server, ApiUserStatus.class, ApiUserStatus::new);
-    return UserStatus.build(
-        f, plan, new UserStatus.Done(mfa ? "uid-1" : null, false, null), copy, Optional.empty());
+    return UserStatus.build(f, plan, UserStatus.Done.NOTHING, copy, new FakeSeeds());
   }
 
   private UserStatus.Next edit(ApiUserStatus server, Consumer<ApiUserSpec> change) {

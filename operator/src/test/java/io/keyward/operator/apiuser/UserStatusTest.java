@@ -5,18 +5,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.api.Condition;
 import io.keyward.operator.apiuser.UserFacts.Enrolment;
+import io.keyward.operator.apiuser.UserFacts.Seed;
 import io.keyward.operator.kube.Conditions;
+import io.keyward.operator.kube.StatusWriter;
 import io.keyward.operator.mfa.TotpGuard;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The ApiUser's next status: the ledger, the enrolment record, a code, and the Ready reason. */
+/**
+ * The ApiUser's next status: the ledger, the sealed TOTP secret (first, reset, migration, one
+ * sealed by another replica), the enrolment copy's record, a code, and the Ready reason.
+ */
 class UserStatusTest {
   static final Instant NOW = Instant.parse("2026-12-01T10:00:00Z");
   static final Instant EARLIER = Instant.parse("2026-11-30T10:00:00Z");
@@ -27,86 +31,167 @@ class UserStatusTest {
   @Test
   void theLedgerIsLeftAsItIsAndCounted() {
     ApiUserStatus current = status(ref("a"), ref("b"));
-    UserStatus.Next next =
-        UserStatus.build(
-            facts().build(),
-            plan(),
-            new UserStatus.Done("s-1", false, null),
-            current,
-            Optional.empty());
+    sealed(current, false);
+    UserStatus.Next next = next(facts(), plan(), UserStatus.Done.copy("s-1"), current);
     assertThat(next.status().keyRefs).extracting(r -> r.uid).containsExactly("a", "b");
     assertThat(next.status().keys.used).isEqualTo(2);
     assertThat(next.status().keys.limit).isEqualTo(5);
   }
 
-  // --- the enrolment Secret ---
+  // --- the sealed secret ---
 
   @Test
-  void aNewEnrolmentSecretResetsAConfirmedEnrolment() {
-    ApiUserStatus current = status();
-    enrolled(current, "s-1", true);
-    UserStatus.Next next =
-        UserStatus.build(
-            facts().enrolment(new Enrolment.Ours("s-2")).build(),
-            plan(),
-            new UserStatus.Done("s-2", true, null),
-            current,
-            Optional.empty());
-    assertThat(next.reset()).isTrue();
+  void theFirstSecretIsSealedPendingWithNoCopyYet() {
+    UserFacts f = facts().enrolment(new Enrolment.Missing()).seed(Seed.NONE).build(status());
+    UserStatus.Next next = next(f, UserPlanner.plan(f), UserStatus.Done.NOTHING, status());
+    assertThat(next.seed()).isEqualTo(UserStatus.SeedChange.FIRST);
+    assertThat(next.status().mfa.sealedSeed).isEqualTo("sealed-1");
     assertThat(next.status().mfa.confirmed).isFalse();
-    assertThat(next.status().mfa.enrolmentSecret.uid).isEqualTo("s-2");
-    assertThat(next.status().mfa.enrolmentSecret.namespace).isEqualTo("keyward-system");
-    assertThat(next.status().mfa.enrolmentSecret.name).isEqualTo("alice-totp");
+    assertThat(next.status().mfa.enrolmentSecret).isNull();
     assertThat(next.status().mfa.state).isEqualTo("EnrolmentPending");
     assertThat(ready(next).reason).isEqualTo("MfaNotEnrolled");
   }
 
   @Test
-  void aNewEnrolmentSecretOfAnUnconfirmedUserIsNoReset() {
+  void aSecretAnotherReplicaSealedFirstIsKept() {
+    UserFacts f = facts().enrolment(new Enrolment.Missing()).seed(Seed.NONE).build(status());
+    ApiUserStatus server = status();
+    server.mfa = new ApiUserStatus.MfaStatus();
+    server.mfa.sealedSeed = "sealed-by-the-other";
+    server.mfa.confirmed = false;
+    UserStatus.Next next = next(f, UserPlanner.plan(f), UserStatus.Done.NOTHING, server);
+    assertThat(next.seed()).isEqualTo(UserStatus.SeedChange.NONE);
+    assertThat(next.status().mfa.sealedSeed).isEqualTo("sealed-by-the-other");
+  }
+
+  @Test
+  void theCopyOfAPendingSecretIsRecorded() {
     ApiUserStatus current = status();
-    enrolled(current, "s-1", false);
-    UserStatus.Next next =
-        UserStatus.build(
-            facts().build(),
-            plan(),
-            new UserStatus.Done("s-2", true, null),
-            current,
-            Optional.empty());
-    assertThat(next.reset()).isFalse();
+    sealed(current, false);
+    UserStatus.Next next = next(facts(), plan(), UserStatus.Done.copy("s-2"), current);
+    assertThat(next.seed()).isEqualTo(UserStatus.SeedChange.NONE);
+    assertThat(next.status().mfa.sealedSeed).isEqualTo("sealed-0");
     assertThat(next.status().mfa.enrolmentSecret.uid).isEqualTo("s-2");
+    assertThat(next.status().mfa.enrolmentSecret.namespace).isEqualTo("keyward-system");
+    assertThat(next.status().mfa.enrolmentSecret.name).isEqualTo("alice-totp");
   }
 
   @Test
-  void theFirstEnrolmentSecretIsRecordedUnconfirmed() {
-    UserStatus.Next next =
-        UserStatus.build(
-            facts().build(),
-            plan(),
-            new UserStatus.Done("s-1", true, null),
-            status(),
-            Optional.empty());
-    assertThat(next.reset()).isFalse();
-    assertThat(next.status().mfa.enrolmentSecret.uid).isEqualTo("s-1");
-    assertThat(next.status().mfa.confirmed).isFalse();
-    assertThat(next.status().mfa.state).isEqualTo("EnrolmentPending");
-  }
-
-  @Test
-  void theSameEnrolmentSecretKeepsTheConfirmation() {
+  void onceConfirmedTheDeletedCopyIsNoLongerRecorded() {
     ApiUserStatus current = status();
-    enrolled(current, "s-1", true);
+    sealed(current, true);
+    current.mfa.enrolmentSecret = secretRef("s-1");
     UserStatus.Next next =
-        UserStatus.build(
-            facts().build(),
-            plan(),
-            new UserStatus.Done("s-1", false, null),
-            current,
-            Optional.empty());
-    assertThat(next.reset()).isFalse();
+        next(facts(), plan(), new UserStatus.Done(null, false, true, false, null), current);
+    assertThat(next.status().mfa.enrolmentSecret).isNull();
+    assertThat(next.status().mfa.sealedSeed).isEqualTo("sealed-0");
     assertThat(next.status().mfa.confirmed).isTrue();
     assertThat(next.status().mfa.state).isEqualTo("Enrolled");
     assertThat(ready(next).reason).isEqualTo("Ready");
-    assertThat(ready(next).status).isEqualTo("True");
+  }
+
+  @Test
+  void aLostCopyOfAConfirmedSecretChangesNothing() {
+    ApiUserStatus current = status();
+    sealed(current, true);
+    UserFacts f = facts().enrolment(new Enrolment.Missing()).build(current);
+    UserStatus.Next next = next(f, UserPlanner.plan(f), UserStatus.Done.NOTHING, current);
+    assertThat(next.seed()).isEqualTo(UserStatus.SeedChange.NONE);
+    assertThat(next.status().mfa.sealedSeed).isEqualTo("sealed-0");
+    assertThat(next.status().mfa.confirmed).isTrue();
+  }
+
+  @Test
+  void aResetSealsANewSecretToBeConfirmedAndIsHandledOnce() {
+    ApiUserStatus current = status();
+    sealed(current, true);
+    current.mfa.lastUsedStep = 100L;
+    UserFacts f = facts().enrolment(new Enrolment.Missing()).reset("ticket-1").build(current);
+    UserStatus.Next next = next(f, UserPlanner.plan(f), UserStatus.Done.NOTHING, current);
+    assertThat(next.seed()).isEqualTo(UserStatus.SeedChange.RESET);
+    assertThat(next.status().mfa.sealedSeed).isEqualTo("sealed-1");
+    assertThat(next.status().mfa.confirmed).isFalse();
+    assertThat(next.status().mfa.lastHandledReset).isEqualTo("ticket-1");
+    assertThat(next.status().mfa.lastUsedStep).as("the replay record stays").isEqualTo(100L);
+    assertThat(next.status().mfa.state).isEqualTo("EnrolmentPending");
+    assertThat(ready(next).reason).isEqualTo("MfaNotEnrolled");
+
+    // The same manifest applied again: nothing.
+    ApiUserStatus after = next.status();
+    UserFacts again = facts().enrolment(new Enrolment.Missing()).reset("ticket-1").build(after);
+    UserStatus.Next second =
+        next(
+            again,
+            UserPlanner.plan(again),
+            UserStatus.Done.NOTHING,
+            StatusWriter.copy(after, ApiUserStatus.class, ApiUserStatus::new));
+    assertThat(second.seed()).isEqualTo(UserStatus.SeedChange.NONE);
+    assertThat(second.status().mfa.sealedSeed).isEqualTo("sealed-1");
+  }
+
+  @Test
+  void aResetOnANewUserResetsNothingAndIsRecordedHandled() {
+    UserFacts f =
+        facts().enrolment(new Enrolment.Missing()).seed(Seed.NONE).reset("t-0").build(status());
+    UserStatus.Next next = next(f, UserPlanner.plan(f), UserStatus.Done.NOTHING, status());
+    assertThat(next.seed()).isEqualTo(UserStatus.SeedChange.FIRST);
+    assertThat(next.status().mfa.lastHandledReset).isEqualTo("t-0");
+  }
+
+  @Test
+  void aResetWhileMfaIsOffDropsTheSecretAndMakesNone() {
+    ApiUserStatus current = status();
+    sealed(current, true);
+    UserFacts f = facts().mfa(false).reset("ticket-1").build(current);
+    UserStatus.Next next = next(f, UserPlanner.plan(f), UserStatus.Done.NOTHING, current);
+    assertThat(next.seed()).isEqualTo(UserStatus.SeedChange.RESET);
+    assertThat(next.status().mfa.sealedSeed).isNull();
+    assertThat(next.status().mfa.confirmed).isFalse();
+    assertThat(next.status().mfa.state).isEqualTo("Disabled");
+  }
+
+  @Test
+  void anEnrolmentConfirmedBeforeSealedSecretsIsSealedFromTheSecretItWasConfirmedWith() {
+    ApiUserStatus current = status();
+    current.mfa = new ApiUserStatus.MfaStatus();
+    current.mfa.confirmed = true;
+    current.mfa.enrolmentSecret = secretRef("s-1");
+    UserFacts f = facts().enrolment(new Enrolment.Legacy("s-1")).seed(Seed.NONE).build(current);
+    UserStatus.Next next = next(f, UserPlanner.plan(f), UserStatus.Done.NOTHING, current);
+    assertThat(next.seed()).isEqualTo(UserStatus.SeedChange.MIGRATED);
+    assertThat(next.status().mfa.sealedSeed).isEqualTo("sealed-legacy");
+    assertThat(next.status().mfa.confirmed).isTrue();
+    assertThat(next.status().mfa.state).isEqualTo("Enrolled");
+  }
+
+  @Test
+  void anEnrolmentConfirmedBeforeWhoseSecretCannotBeProvedStartsOver() {
+    ApiUserStatus current = status();
+    current.mfa = new ApiUserStatus.MfaStatus();
+    current.mfa.confirmed = true;
+    current.mfa.enrolmentSecret = secretRef("s-1");
+    // A Secret with Keyward's metadata, but not the one the status recorded: a planted one.
+    UserFacts f = facts().enrolment(new Enrolment.Legacy("s-9")).seed(Seed.NONE).build(current);
+    UserStatus.Next next = next(f, UserPlanner.plan(f), UserStatus.Done.NOTHING, current);
+    assertThat(next.seed()).isEqualTo(UserStatus.SeedChange.RESTARTED);
+    assertThat(next.status().mfa.sealedSeed).isEqualTo("sealed-1");
+    assertThat(next.status().mfa.confirmed).isFalse();
+    assertThat(next.status().mfa.enrolmentSecret).isNull();
+  }
+
+  @Test
+  void aSealedSecretThatDoesNotOpenIsReportedAndKept() {
+    ApiUserStatus current = status();
+    sealed(current, true);
+    current.mfa.sealedSeed = "unreadable-1";
+    UserFacts f = facts().enrolment(new Enrolment.Missing()).seed(Seed.UNREADABLE).build(current);
+    UserStatus.Next next = next(f, UserPlanner.plan(f), UserStatus.Done.NOTHING, current);
+    assertThat(next.seed()).isEqualTo(UserStatus.SeedChange.NONE);
+    assertThat(next.status().mfa.sealedSeed).isEqualTo("unreadable-1");
+    assertThat(ready(next).reason).isEqualTo("SealedSeedUnreadable");
+    assertThat(ready(next).message)
+        .contains("keyward-sealing-key")
+        .contains("keyward.io/reset-totp=<new value>");
   }
 
   // --- a code ---
@@ -114,14 +199,14 @@ class UserStatusTest {
   @Test
   void anAcceptedCodeConfirmsEnrolmentAndRecordsItsStep() {
     ApiUserStatus current = status();
-    enrolled(current, "s-1", false);
+    sealed(current, false);
     UserStatus.Next next =
-        UserStatus.build(
-            facts().code().build(),
+        next(
+            facts().code().build(current),
             checkPlan(),
-            new UserStatus.Done("s-1", false, null),
+            UserStatus.Done.copy("s-1"),
             current,
-            Optional.of(List.of(100L)));
+            new FakeSeeds().matching(List.of(100L)));
     assertThat(next.code().outcome()).isEqualTo(TotpGuard.Outcome.ACCEPTED);
     assertThat(next.status().mfa.confirmed).isTrue();
     assertThat(next.status().mfa.lastUsedStep).isEqualTo(100L);
@@ -132,15 +217,15 @@ class UserStatusTest {
   @Test
   void aReplayedCodeIsRefusedAndCounted() {
     ApiUserStatus current = status();
-    enrolled(current, "s-1", false);
+    sealed(current, false);
     current.mfa.lastUsedStep = 100L;
     UserStatus.Next next =
-        UserStatus.build(
-            facts().code().build(),
+        next(
+            facts().code().build(current),
             checkPlan(),
-            new UserStatus.Done("s-1", false, null),
+            UserStatus.Done.copy("s-1"),
             current,
-            Optional.of(List.of(100L)));
+            new FakeSeeds().matching(List.of(100L)));
     assertThat(next.code().outcome()).isEqualTo(TotpGuard.Outcome.REPLAYED);
     assertThat(next.code().reason()).isEqualTo("CodeReplayed");
     assertThat(next.status().mfa.confirmed).isFalse();
@@ -151,15 +236,10 @@ class UserStatusTest {
   @Test
   void theFifthFailureLocks() {
     ApiUserStatus current = status();
-    enrolled(current, "s-1", false);
+    sealed(current, false);
     current.mfa.failures = new java.util.ArrayList<>(List.of(t(-60), t(-50), t(-40), t(-30)));
     UserStatus.Next next =
-        UserStatus.build(
-            facts().code().build(),
-            checkPlan(),
-            new UserStatus.Done("s-1", false, null),
-            current,
-            Optional.of(List.of()));
+        next(facts().code().build(current), checkPlan(), UserStatus.Done.copy("s-1"), current);
     assertThat(next.code().reason()).isEqualTo("TooManyAttempts");
     assertThat(next.status().mfa.state).isEqualTo("Locked");
     assertThat(next.status().mfa.lockedUntil).isEqualTo(NOW.plus(TotpGuard.LOCK).toString());
@@ -169,29 +249,48 @@ class UserStatusTest {
   @Test
   void aCodeWithNothingToCheckItAgainstIsNotDecided() {
     ApiUserStatus current = status();
+    sealed(current, false);
+    current.mfa.sealedSeed = "unreadable-1";
     UserStatus.Next next =
-        UserStatus.build(
-            facts().code().build(),
+        next(
+            facts().seed(Seed.UNREADABLE).code().build(current),
             checkPlan(),
             UserStatus.Done.NOTHING,
             current,
-            Optional.empty());
+            new FakeSeeds().matching(List.of(100L)));
     assertThat(next.code()).isNull();
     assertThat(next.status().mfa.failures).isNull();
   }
 
   @Test
+  void aCodeIsNotDecidedOnASecretThatChangedSinceTheRead() {
+    ApiUserStatus read = status();
+    sealed(read, false);
+    ApiUserStatus server = status();
+    sealed(server, false);
+    server.mfa.sealedSeed = "sealed-after-a-reset";
+    UserStatus.Next next =
+        next(
+            facts().code().build(read),
+            checkPlan(),
+            UserStatus.Done.copy("s-1"),
+            server,
+            new FakeSeeds().matching(List.of(100L)));
+    assertThat(next.code()).isNull();
+    assertThat(next.status().mfa.lastUsedStep).isNull();
+  }
+
+  @Test
   void aSkippedCodeIsNotDecided() {
     ApiUserStatus read = status();
-    enrolled(read, "s-1", true);
-    UserFacts f = facts().status(read).code().build();
+    sealed(read, true);
+    UserFacts f = facts().code().build(read);
     ApiUserStatus current = status();
-    enrolled(current, "s-1", true);
+    sealed(current, true);
     UserPlan p = UserPlanner.plan(f);
     assertThat(p.code().use()).isEqualTo(UserPlan.CodeUse.SKIP);
     UserStatus.Next next =
-        UserStatus.build(
-            f, p, new UserStatus.Done("s-1", false, null), current, Optional.of(List.of(100L)));
+        next(f, p, UserStatus.Done.copy("s-1"), current, new FakeSeeds().matching(List.of(100L)));
     assertThat(next.code()).isNull();
     assertThat(next.status().mfa.lastUsedStep).isNull();
   }
@@ -235,8 +334,8 @@ class UserStatusTest {
             false,
             null,
             "EnrolmentPending",
-            "EnrolmentConflict",
-            "enrolment Secret keyward-system/alice-totp exists and is not Keyward's for this user"),
+            "EnrolmentSecretConflict",
+            "Secret keyward-system/alice-totp exists and was not written by Keyward"),
         ready(
             "then an enrolment Secret problem (the action's)",
             facts().suspended(),
@@ -245,7 +344,7 @@ class UserStatusTest {
             false,
             null,
             "EnrolmentPending",
-            "EnrolmentConflict",
+            "EnrolmentSecretConflict",
             "enrolment Secret keyward-system/alice-totp cannot be created: HTTP 403"),
         ready(
             "then suspension",
@@ -314,18 +413,18 @@ class UserStatusTest {
   @MethodSource("readiness")
   void theReadyReasonInOrder(Ready row) {
     ApiUserStatus current = status();
-    enrolled(current, "s-1", row.confirmed());
+    sealed(current, row.confirmed());
     current.mfa.lockedUntil = row.lockedUntil();
-    UserFacts f = row.facts().build();
+    UserFacts f = row.facts().build(current);
     UserPlan.Step step =
         row.conflictStep() ? new UserPlan.Conflict(UserPlanner.conflict(f)) : new UserPlan.Steady();
     UserStatus.Next next =
-        UserStatus.build(
+        next(
             f,
-            new UserPlan(step, UserPlan.Code.NONE, null),
-            new UserStatus.Done(row.conflictStep() ? null : "s-1", false, row.problem()),
-            current,
-            Optional.empty());
+            new UserPlan(step, UserPlan.Seal.KEEP, UserPlan.Code.NONE, null),
+            new UserStatus.Done(
+                row.conflictStep() ? null : "s-1", false, false, false, row.problem()),
+            current);
     assertThat(next.status().mfa.state).as("mfa.state").isEqualTo(row.mfaState());
     Condition ready = ready(next);
     assertThat(ready.status).isEqualTo("Ready".equals(row.reason()) ? "True" : "False");
@@ -336,17 +435,30 @@ class UserStatusTest {
   }
 
   @Test
+  void anUnreadableSecretComesBeforeAConflictAndSuspension() {
+    ApiUserStatus current = status();
+    sealed(current, false);
+    current.mfa.sealedSeed = "unreadable-1";
+    UserFacts f = facts().suspended().seed(Seed.UNREADABLE).build(current);
+    UserStatus.Next next =
+        next(
+            f,
+            new UserPlan(
+                new UserPlan.Conflict(UserPlanner.conflict(f)),
+                UserPlan.Seal.KEEP,
+                UserPlan.Code.NONE,
+                null),
+            UserStatus.Done.NOTHING,
+            current);
+    assertThat(ready(next).reason).isEqualTo("SealedSeedUnreadable");
+  }
+
+  @Test
   void aReadyConditionThatStaysKeepsItsTransitionTime() {
     ApiUserStatus current = status();
-    enrolled(current, "s-1", true);
+    sealed(current, true);
     Conditions.set(current.conditions, Conditions.READY, true, "Ready", "old", 1L, EARLIER);
-    UserStatus.Next next =
-        UserStatus.build(
-            facts().build(),
-            plan(),
-            new UserStatus.Done("s-1", false, null),
-            current,
-            Optional.empty());
+    UserStatus.Next next = next(facts(), plan(), UserStatus.Done.NOTHING, current);
     assertThat(ready(next).lastTransitionTime).isEqualTo(EARLIER.toString());
   }
 
@@ -375,6 +487,20 @@ class UserStatusTest {
             message));
   }
 
+  /** The next status on {@code current}, with facts read from it unless they were built. */
+  static UserStatus.Next next(Facts f, UserPlan p, UserStatus.Done d, ApiUserStatus current) {
+    return next(f.build(current), p, d, current);
+  }
+
+  static UserStatus.Next next(UserFacts f, UserPlan p, UserStatus.Done d, ApiUserStatus current) {
+    return next(f, p, d, current, new FakeSeeds());
+  }
+
+  static UserStatus.Next next(
+      UserFacts f, UserPlan p, UserStatus.Done d, ApiUserStatus current, FakeSeeds seeds) {
+    return UserStatus.build(f, p, d, current, seeds);
+  }
+
   static Condition ready(UserStatus.Next next) {
     return Conditions.find(next.status().conditions, Conditions.READY).orElseThrow();
   }
@@ -384,12 +510,15 @@ class UserStatusTest {
   }
 
   static UserPlan plan() {
-    return new UserPlan(new UserPlan.Steady(), UserPlan.Code.NONE, null);
+    return new UserPlan(new UserPlan.Steady(), UserPlan.Seal.KEEP, UserPlan.Code.NONE, null);
   }
 
   static UserPlan checkPlan() {
     return new UserPlan(
-        new UserPlan.Steady(), new UserPlan.Code(UserPlan.CodeUse.CHECK, null), null);
+        new UserPlan.Steady(),
+        UserPlan.Seal.KEEP,
+        new UserPlan.Code(UserPlan.CodeUse.CHECK, null),
+        null);
   }
 
   static ApiUserStatus.KeyRef ref(String uid) {
@@ -407,32 +536,37 @@ class UserStatusTest {
     return s;
   }
 
-  static void enrolled(ApiUserStatus s, String uid, boolean confirmed) {
+  /** A sealed secret ({@code sealed-0}), confirmed or not. */
+  static void sealed(ApiUserStatus s, boolean confirmed) {
     s.mfa = new ApiUserStatus.MfaStatus();
-    s.mfa.enrolmentSecret = new ApiUserStatus.SecretRef();
-    s.mfa.enrolmentSecret.namespace = "keyward-system";
-    s.mfa.enrolmentSecret.name = "alice-totp";
-    s.mfa.enrolmentSecret.uid = uid;
+    s.mfa.sealedSeed = "sealed-0";
     s.mfa.confirmed = confirmed;
+  }
+
+  static ApiUserStatus.SecretRef secretRef(String uid) {
+    ApiUserStatus.SecretRef r = new ApiUserStatus.SecretRef();
+    r.namespace = "keyward-system";
+    r.name = "alice-totp";
+    r.uid = uid;
+    return r;
   }
 
   static Facts facts() {
     return new Facts();
   }
 
-  /** The facts of alice: MFA required, a valid spec, her own enrolment Secret, no code. */
+  /**
+   * The facts of alice: MFA required, a valid spec, the copy of a sealed secret that opens, no
+   * code, no reset; read from the status given to {@link #build}.
+   */
   static final class Facts {
     boolean mfa = true;
     boolean suspended;
     List<String> violations = List.of();
-    Enrolment enrolment = new Enrolment.Ours("s-1");
+    Enrolment enrolment = new Enrolment.Copy("s-1");
+    Seed seed = Seed.SEALED;
     boolean code;
-    ApiUserStatus status = new ApiUserStatus();
-
-    Facts status(ApiUserStatus s) {
-      status = s;
-      return this;
-    }
+    String reset;
 
     Facts mfa(boolean on) {
       mfa = on;
@@ -454,23 +588,36 @@ class UserStatusTest {
       return this;
     }
 
+    Facts seed(Seed s) {
+      seed = s;
+      return this;
+    }
+
     Facts code() {
       code = true;
       return this;
     }
 
-    UserFacts build() {
+    Facts reset(String value) {
+      reset = value;
+      return this;
+    }
+
+    /** The facts as read from {@code read} (a copy: the build works on the server's own). */
+    UserFacts build(ApiUserStatus read) {
       return new UserFacts(
           NOW,
           "alice",
           2,
-          status,
+          StatusWriter.copy(read, ApiUserStatus.class, ApiUserStatus::new),
           violations,
           mfa,
           suspended,
           ENROLMENT,
           mfa && violations.isEmpty() ? enrolment : null,
+          seed,
           code,
+          reset,
           5,
           AccountAudit.settings(null, mfa, suspended, 5));
     }

@@ -126,6 +126,7 @@ class NoSecretLeakIT {
 
     // The places searched hold these keys: the log the operator writes, with their audit lines
     // (public access keys); their events; the keys, users and Secrets themselves.
+    await().atMost(WAIT).until(() -> secret(OPERATOR_NS, "leo-totp") == null);
     Map<String, String> places = LeakWatch.places();
     assertThat(places.get(LeakWatch.LOG))
         .contains("logger=keyward.audit\n")
@@ -133,10 +134,17 @@ class NoSecretLeakIT {
         .contains(hmac.getStatus().accessKey);
     assertThat(places.get(LeakWatch.EVENTS)).contains("lea-hmac").contains("Issued");
     assertThat(places.get("apikeys")).contains("leo-bot").contains("lea-ed25519");
-    assertThat(places.get("apiusers")).contains("leo").contains("lea");
+    assertThat(places.get("apiusers")).contains("leo").contains("lea").contains("sealedSeed");
+    // The enrolment Secret is gone once confirmed; the sealing key's value is searched for too.
     assertThat(places.get("secret metadata"))
         .contains("lea-ed25519-credentials")
-        .contains("leo-totp");
+        .contains("keyward-sealing-key")
+        .doesNotContain("leo-totp");
+    assertThat(secrets)
+        .contains(
+            secret(OPERATOR_NS, io.keyward.operator.mfa.SealingKey.NAME)
+                .getData()
+                .get(io.keyward.operator.mfa.SealingKey.KEY));
 
     // And the search finds a value where there is one, in each form a leak could take.
     String pemLine =

@@ -23,10 +23,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * TOTP on a real API server, as a user with an authenticator app goes through it: enrolment Secret,
- * confirmation, a key verified by code, a replayed code refused, widening edits held back until a
- * fresh code, the lock after five failures, and suspension. The operator's clock is moved instead
- * of waiting for new 30 s steps.
+ * TOTP on a real API server, as a user with an authenticator app goes through it: the secret sealed
+ * in status and its enrolment Secret (written again with the same secret when deleted),
+ * confirmation (after which the Secret is gone for good), a key verified by code, a replayed code
+ * refused, widening edits held back until a fresh code, the lock after five failures, and
+ * suspension. The operator's clock is moved instead of waiting for new 30 s steps.
  */
 @ExtendWith(RealCluster.class)
 @Order(7)
@@ -40,7 +41,7 @@ class TotpIT {
 
   private static RunningOperator operator;
   private static String totpSecret;
-  private static String enrolmentVersion;
+  private static String sealedSeed;
   private static String confirmingCode;
 
   @BeforeAll
@@ -78,7 +79,6 @@ class TotpIT {
     assertThat(enrolment.getMetadata().getOwnerReferences())
         .singleElement()
         .satisfies(o -> assertThat(o.getKind()).isEqualTo("ApiUser"));
-    enrolmentVersion = enrolment.getMetadata().getResourceVersion();
 
     ApiUser pending =
         awaitUser(
@@ -91,6 +91,34 @@ class TotpIT {
     assertThat(pending.getStatus().mfa.confirmed).isFalse();
     assertThat(pending.getStatus().mfa.enrolmentSecret.name).isEqualTo(USER + "-totp");
     assertThat(pending.getStatus().mfa.enrolmentSecret.namespace).isEqualTo(OPERATOR_NS);
+    // The secret of record is sealed in the status, which only the operator writes.
+    sealedSeed = pending.getStatus().mfa.sealedSeed;
+    assertThat(sealedSeed).startsWith("v1.").doesNotContain(totpSecret);
+
+    // Deleted while pending, the Secret is written again with the same secret, never a new one.
+    client().secrets().inNamespace(OPERATOR_NS).withName(USER + "-totp").delete();
+    Secret again =
+        await()
+            .atMost(WAIT)
+            .until(
+                () -> secret(OPERATOR_NS, USER + "-totp"),
+                x ->
+                    x != null
+                        && !x.getMetadata().getUid().equals(enrolment.getMetadata().getUid()));
+    assertThat(again.getData()).isEqualTo(enrolment.getData());
+    assertThat(
+            awaitUser(
+                    USER,
+                    x ->
+                        x.getStatus().mfa.enrolmentSecret != null
+                            && again
+                                .getMetadata()
+                                .getUid()
+                                .equals(x.getStatus().mfa.enrolmentSecret.uid))
+                .getStatus()
+                .mfa
+                .sealedSeed)
+        .isEqualTo(sealedSeed);
 
     key(NS, KEY, USER, s -> {});
     ApiKey waiting = awaitKey(NS, KEY, condition("Verified", "False", "MfaNotEnrolled"));
@@ -125,9 +153,20 @@ class TotpIT {
                 () -> tableRow(USER),
                 r -> "Enrolled".equals(r.get("MFA")) && Integer.valueOf(0).equals(r.get("Used")));
     assertThat(row).containsEntry("Limit", 5).containsEntry("Ready", "True");
-    // Written once: confirming did not touch the enrolment Secret.
-    assertThat(secret(OPERATOR_NS, USER + "-totp").getMetadata().getResourceVersion())
-        .isEqualTo(enrolmentVersion);
+    // Once confirmed the Secret goes: the secret is readable only until enrolment is confirmed.
+    await().atMost(WAIT).until(() -> secret(OPERATOR_NS, USER + "-totp") == null);
+    assertThat(awaitEvents("default", USER, "EnrolmentSecretDeleted")).isNotEmpty();
+    ApiUser enrolled = awaitUser(USER, x -> x.getStatus().mfa.enrolmentSecret == null);
+    assertThat(enrolled.getStatus().mfa.sealedSeed).isEqualTo(sealedSeed);
+    // And it stays gone: no new secret is made for a confirmed enrolment (the codes of the
+    // next tests are of the secret enrolled).
+    await()
+        .during(Duration.ofSeconds(2))
+        .atMost(WAIT)
+        .until(
+            () ->
+                secret(OPERATOR_NS, USER + "-totp") == null
+                    && sealedSeed.equals(getUser(USER).getStatus().mfa.sealedSeed));
 
     ApiKey awaiting = awaitKey(NS, KEY, condition("Verified", "False", "AwaitingCode"));
     assertThat(awaiting.getStatus().phase).isEqualTo("AwaitingVerification");

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
-import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.keyward.operator.MockApiServer;
@@ -33,14 +30,16 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Codes against a mock API server whose status writes are compare and swap: taken off their
- * resource once, checked against the user's own enrolment Secret, and recorded so a code works once
- * and failures lock. Time is a {@link MutableClock}; codes are computed with {@link Totp}.
+ * resource once, checked against the user's sealed TOTP secret (never a Secret), and recorded so a
+ * code works once and failures lock. Time is a {@link MutableClock}; codes are computed with {@link
+ * Totp}.
  */
 class CodeVerifierTest {
   static final String NS = "keyward-system";
   static MockApiServer api;
   static KubernetesClient client;
   static final Totp TOTP = new Totp();
+  static final SeedSeal SEAL = SeedSeal.withKey(SeedSeal.newKey());
 
   MutableClock clock;
   KeywardMetrics metrics;
@@ -64,12 +63,7 @@ class CodeVerifierTest {
     metrics = new KeywardMetrics();
     verifier =
         new CodeVerifier(
-            client,
-            new UserStatusUpdater(client, new StatusWriter(client)),
-            TOTP,
-            clock,
-            NS,
-            metrics);
+            new UserStatusUpdater(client, new StatusWriter(client)), TOTP, clock, SEAL, metrics);
   }
 
   // --- take ---
@@ -146,7 +140,6 @@ class CodeVerifierTest {
     assertThat(first.decision().orElseThrow().step()).isEqualTo(step(0));
     ApiUserStatus.MfaStatus mfa = mfa("once");
     assertThat(mfa.lastUsedStep).isEqualTo(step(0));
-    assertThat(mfa.confirmed).as("not asked to confirm enrolment").isNotEqualTo(Boolean.TRUE);
     assertThat(first.user().getMetadata().getResourceVersion())
         .isEqualTo(read("once").getMetadata().getResourceVersion());
 
@@ -213,7 +206,7 @@ class CodeVerifierTest {
 
   @Test
   void anAcceptedCodeConfirmsEnrolmentWhenAsked() {
-    enrolledUser("confirm");
+    pendingUser("confirm");
     assertThat(verifier.verify(read("confirm"), wrongCode("confirm"), true).accepted()).isFalse();
     assertThat(mfa("confirm").confirmed).isNotEqualTo(Boolean.TRUE);
 
@@ -222,11 +215,33 @@ class CodeVerifierTest {
   }
 
   @Test
+  void aSecretWhoseEnrolmentIsNotConfirmedChecksNoKeysCode() {
+    pendingUser("pending");
+    int writes = api.writes().size();
+    assertThat(verifier.verify(read("pending"), code("pending", 0), false).decision()).isEmpty();
+    assertThat(api.writes()).as("nothing recorded").hasSize(writes);
+  }
+
+  @Test
+  void aCodeIsDecidedOnTheSecretTheServerHasNotTheOneRead() {
+    ApiUser stale = enrolledUser("reset-between");
+    String oldCode = code("reset-between", 0);
+    // A reset and a new enrolment land after the read.
+    seal(read("reset-between"), TOTP.newSecret(), true);
+
+    TotpGuard.Decision d = verifier.verify(stale, oldCode, false).decision().orElseThrow();
+
+    assertThat(d.outcome()).isEqualTo(Outcome.INVALID);
+    assertThat(code("reset-between", 0)).isNotEqualTo(oldCode);
+    assertThat(verifier.verify(read("reset-between"), code("reset-between", 0), false).accepted())
+        .isTrue();
+  }
+
+  @Test
   void aLockedRefusalThatChangesNothingWritesNothing() {
     enrolledUser("locked-quiet");
     ApiUser u = read("locked-quiet");
-    ApiUserStatus status = new ApiUserStatus();
-    status.mfa = new ApiUserStatus.MfaStatus();
+    ApiUserStatus status = StatusWriter.copy(u.getStatus(), ApiUserStatus.class, null);
     status.mfa.lockedUntil = clock.instant().plusSeconds(60).toString();
     new StatusWriter(client).write(u, status);
     int writes = api.writes().size();
@@ -246,75 +261,82 @@ class CodeVerifierTest {
   @Test
   void stepsMatchWithinOneStepOfDrift() {
     ApiUser user = enrolledUser("drift");
-    assertThat(verifier.matchingSteps(user, code("drift", 0))).contains(List.of(step(0)));
-    assertThat(verifier.matchingSteps(user, code("drift", -1))).contains(List.of(step(-1)));
-    assertThat(verifier.matchingSteps(user, code("drift", 1))).contains(List.of(step(1)));
-    assertThat(verifier.matchingSteps(user, code("drift", -2)).orElseThrow())
+    ApiUserStatus.MfaStatus mfa = mfa("drift");
+    assertThat(verifier.matchingSteps(user, mfa, code("drift", 0))).contains(List.of(step(0)));
+    assertThat(verifier.matchingSteps(user, mfa, code("drift", -1))).contains(List.of(step(-1)));
+    assertThat(verifier.matchingSteps(user, mfa, code("drift", 1))).contains(List.of(step(1)));
+    assertThat(verifier.matchingSteps(user, mfa, code("drift", -2)).orElseThrow())
         .doesNotContain(step(-2));
-    assertThat(verifier.matchingSteps(user, "12ab56")).contains(List.of());
+    assertThat(verifier.matchingSteps(user, mfa, "12ab56")).contains(List.of());
   }
 
   @Test
-  void noEnrolmentSecretNothingToMatch() {
+  void noSealedSecretNothingToMatch() {
     ApiUser user = user("no-secret", Map.of());
-    assertThat(verifier.matchingSteps(user, "123456")).isEmpty();
+    assertThat(verifier.matchingSteps(user, null, "123456")).isEmpty();
     int writes = api.writes().size();
     assertThat(verifier.verify(user, "123456", true).decision()).isEmpty();
     assertThat(api.writes()).as("nothing recorded").hasSize(writes);
   }
 
   @Test
-  void anEnrolmentSecretOfAnotherAccountDoesNotCount() {
-    ApiUser user = user("other-owner", Map.of());
-    String secret = TOTP.newSecret();
-    // An earlier ApiUser of the same name enrolled: same name, labels and type, another uid.
-    ApiUser earlier = new ApiUser();
-    earlier.setMetadata(
-        new ObjectMetaBuilder().withName("other-owner").withUid("uid-of-an-earlier-user").build());
-    client.secrets().inNamespace(NS).resource(EnrolmentSecret.build(earlier, NS, secret)).create();
+  void anEnrolmentSecretIsNeverReadEvenWithTheUsersOwnerReference() {
+    ApiUser user = enrolledUser("planted");
+    // Whoever may create Secrets in the operator's namespace writes one with the user's owner
+    // reference, labels and type, and a secret of their own.
+    String attacker = TOTP.newSecret();
+    client.secrets().inNamespace(NS).resource(EnrolmentSecret.build(user, NS, attacker)).create();
 
-    String code = TOTP.code(secret, step(0));
-    assertThat(verifier.matchingSteps(user, code)).isEmpty();
-    assertThat(verifier.verify(user, code, true).decision()).isEmpty();
-    assertThat(mfa("other-owner")).isNull();
+    TotpGuard.Decision d =
+        verifier
+            .verify(read("planted"), TOTP.code(attacker, step(0)), false)
+            .decision()
+            .orElseThrow();
+
+    assertThat(d.outcome()).isEqualTo(Outcome.INVALID);
+    assertThat(verifier.verify(read("planted"), code("planted", 0), false).accepted()).isTrue();
   }
 
   @Test
-  void aSecretOfThatNameThatIsNoEnrolmentSecretDoesNotCount() {
-    ApiUser user = user("not-enrolment", Map.of());
-    String secret = TOTP.newSecret();
-    Secret plain =
-        new SecretBuilder()
-            .withNewMetadata()
-            .withName(EnrolmentSecret.name("not-enrolment"))
-            .withNamespace(NS)
-            .withOwnerReferences(
-                new OwnerReferenceBuilder()
-                    .withApiVersion(user.getApiVersion())
-                    .withKind(user.getKind())
-                    .withName("not-enrolment")
-                    .withUid(user.getMetadata().getUid())
-                    .withController(true)
-                    .build())
-            .endMetadata()
-            .withType("Opaque")
-            .withStringData(Map.of(EnrolmentSecret.SECRET, secret))
-            .build();
-    client.secrets().inNamespace(NS).resource(plain).create();
-    assertThat(verifier.matchingSteps(user, TOTP.code(secret, step(0)))).isEmpty();
+  void aSealedSecretCopiedToAnotherAccountDoesNotOpen() {
+    enrolledUser("sealed-for-a");
+    ApiUser b = user("sealed-for-b", Map.of());
+    ApiUserStatus.MfaStatus copied = mfa("sealed-for-a");
+    assertThat(verifier.matchingSteps(b, copied, code("sealed-for-a", 0))).isEmpty();
+    // Nor for a new account of the same name (another uid).
+    ApiUser sameName = read("sealed-for-a");
+    sameName.getMetadata().setUid("uid-of-a-later-account");
+    assertThat(verifier.matchingSteps(sameName, copied, code("sealed-for-a", 0))).isEmpty();
   }
 
   // --- helpers ---
 
   private final Map<String, String> secrets = new java.util.HashMap<>();
 
-  /** A user with its own enrolment Secret. */
+  /** A user whose enrolment is confirmed: a sealed secret in its status. */
   private ApiUser enrolledUser(String name) {
     ApiUser user = user(name, Map.of());
-    String secret = TOTP.newSecret();
+    return seal(user, TOTP.newSecret(), true);
+  }
+
+  /** A user with a sealed secret whose enrolment is not confirmed yet. */
+  private ApiUser pendingUser(String name) {
+    ApiUser user = user(name, Map.of());
+    return seal(user, TOTP.newSecret(), false);
+  }
+
+  /** Seals {@code secret} into the user's status, as the ApiUser controller does. */
+  private ApiUser seal(ApiUser user, String secret, boolean confirmed) {
+    String name = user.getMetadata().getName();
     secrets.put(name, secret);
-    client.secrets().inNamespace(NS).resource(EnrolmentSecret.build(user, NS, secret)).create();
-    return user;
+    ApiUserStatus status =
+        StatusWriter.copy(user.getStatus(), ApiUserStatus.class, ApiUserStatus::new);
+    if (status.mfa == null) {
+      status.mfa = new ApiUserStatus.MfaStatus();
+    }
+    status.mfa.sealedSeed = SEAL.seal(secret, name, user.getMetadata().getUid());
+    status.mfa.confirmed = confirmed;
+    return new StatusWriter(client).write(user, status);
   }
 
   /** The code of the step {@code offset} steps from now. */
