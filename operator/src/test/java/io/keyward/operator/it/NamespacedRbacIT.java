@@ -26,7 +26,7 @@ class NamespacedRbacIT {
   private static final String OPERATOR_NS = "keyward-nsrbac";
   private static final String WATCHED = "nsrbac-keys";
   private static final String UNWATCHED = "nsrbac-other";
-  private static final String USER = "nora";
+  private static final String USER = "nadia";
   private static final RequestAudit AUDIT = new RequestAudit();
 
   private static ChartRbac rbac;
