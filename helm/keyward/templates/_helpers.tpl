@@ -30,3 +30,49 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "keyward.leaderElection" -}}
 {{- if gt (int .Values.replicas) 1 -}}true{{- else -}}false{{- end -}}
 {{- end -}}
+
+{{/* config.operator.watchNamespaces as a JSON list without empty or repeated names. */}}
+{{- define "keyward.watchedNamespaces" -}}
+{{- splitList "," (.Values.config.operator.watchNamespaces | default "") | compact | uniq | toJson -}}
+{{- end -}}
+
+{{/* What the operator does on the cluster-scoped ApiUsers: watched, a TOTP code taken off by
+update, status (the slot ledger, MFA state) written. */}}
+{{- define "keyward.userRules" -}}
+- apiGroups: ["keyward.io"]
+  resources: ["apiusers"]
+  verbs: ["get", "list", "watch", "update"]
+- apiGroups: ["keyward.io"]
+  resources: ["apiusers/status"]
+  verbs: ["update"]
+{{- end -}}
+
+{{/* What the operator does in a namespace of ApiKeys: in a ClusterRole when it watches all
+namespaces, in a Role of each watched namespace otherwise. */}}
+{{- define "keyward.keyRules" -}}
+# The ApiKeys: watched, finalizer patched, a TOTP code taken off by update, status written.
+- apiGroups: ["keyward.io"]
+  resources: ["apikeys"]
+  verbs: ["get", "list", "watch", "update", "patch"]
+- apiGroups: ["keyward.io"]
+  resources: ["apikeys/status"]
+  verbs: ["update"]
+# Key Secrets (and, watching all namespaces, the TOTP enrolment Secrets of its own). Watches are
+# narrowed to Keyward's label by the operator; RBAC cannot narrow by label.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch", "create", "update", "delete"]
+# A key whose Secret vanished is issued again only if its namespace is not being deleted. In a
+# Role, this grants reading that one Namespace object.
+- apiGroups: [""]
+  resources: ["namespaces"]
+  verbs: ["get"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "get", "patch"]
+# spec.rolloutRestart: each workload is read (does it consent?), then the pod-template annotation
+# `kubectl rollout restart` sets is patched.
+- apiGroups: ["apps"]
+  resources: ["deployments", "statefulsets", "daemonsets"]
+  verbs: ["get", "patch"]
+{{- end -}}

@@ -18,7 +18,9 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,8 +65,140 @@ class HelmChartTest {
     ClusterRoleBinding binding = Chart.one(objects, ClusterRoleBinding.class);
     assertThat(binding.getSubjects().get(0).getName()).isEqualTo(sa.getMetadata().getName());
     assertThat(binding.getSubjects().get(0).getNamespace()).isEqualTo("keyward-system");
-    assertThat(binding.getRoleRef().getName())
-        .isEqualTo(Chart.one(objects, ClusterRole.class).getMetadata().getName());
+    assertThat(binding.getRoleRef().getName()).isEqualTo("keyward");
+  }
+
+  @Test
+  void watchingAllNamespacesTheOperatorsRulesAreOneClusterRole() {
+    List<HasMetadata> objects = Chart.render("keyward-system", Map.of());
+    ClusterRole role = clusterRole(objects, "keyward");
+    assertThat(resources(role.getRules()))
+        .containsExactlyInAnyOrder(
+            "apiusers",
+            "apiusers/status",
+            "apikeys",
+            "apikeys/status",
+            "secrets",
+            "namespaces",
+            "events",
+            "deployments",
+            "statefulsets",
+            "daemonsets");
+    assertThat(verbs(role.getRules(), "deployments")).containsExactly("get", "patch");
+    assertThat(Chart.all(objects, Role.class)).isEmpty();
+    assertThat(Chart.all(objects, RoleBinding.class)).isEmpty();
+  }
+
+  @Test
+  void watchNamespacesGrantsTheKeysRulesOnlyInThoseNamespaces() {
+    List<HasMetadata> objects =
+        Chart.render("ops", Map.of("config.operator.watchNamespaces", "team-a,team-b"));
+    String sa = Chart.one(objects, ServiceAccount.class).getMetadata().getName();
+    // Cluster-wide only what is cluster-scoped: the ApiUsers.
+    ClusterRole cluster = clusterRole(objects, "keyward");
+    assertThat(resources(cluster.getRules()))
+        .containsExactlyInAnyOrder("apiusers", "apiusers/status");
+    assertThat(Chart.one(objects, ClusterRoleBinding.class).getRoleRef().getName())
+        .isEqualTo("keyward");
+    Map<String, Role> roles =
+        Chart.all(objects, Role.class).stream()
+            .collect(
+                Collectors.toMap(
+                    r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName(), r -> r));
+    assertThat(roles.keySet())
+        .containsExactlyInAnyOrder(
+            "team-a/keyward",
+            "team-b/keyward",
+            "ops/keyward-enrolment",
+            "default/keyward-apiuser-events");
+    for (String ns : List.of("team-a", "team-b")) {
+      assertThat(resources(roles.get(ns + "/keyward").getRules()))
+          .containsExactlyInAnyOrder(
+              "apikeys",
+              "apikeys/status",
+              "secrets",
+              "namespaces",
+              "events",
+              "deployments",
+              "statefulsets",
+              "daemonsets");
+    }
+    assertThat(resources(roles.get("ops/keyward-enrolment").getRules())).containsExactly("secrets");
+    assertThat(verbs(roles.get("ops/keyward-enrolment").getRules(), "secrets"))
+        .doesNotContain("update");
+    assertThat(resources(roles.get("default/keyward-apiuser-events").getRules()))
+        .containsExactly("events");
+    // Every Role is bound, in its namespace, to the operator's ServiceAccount and nothing else.
+    List<RoleBinding> bindings = Chart.all(objects, RoleBinding.class);
+    assertThat(bindings).hasSize(roles.size());
+    for (RoleBinding b : bindings) {
+      assertThat(roles)
+          .containsKey(b.getMetadata().getNamespace() + "/" + b.getRoleRef().getName());
+      assertThat(b.getRoleRef().getKind()).isEqualTo("Role");
+      assertThat(b.getSubjects())
+          .singleElement()
+          .satisfies(
+              s -> {
+                assertThat(s.getName()).isEqualTo(sa);
+                assertThat(s.getNamespace()).isEqualTo("ops");
+              });
+    }
+  }
+
+  @Test
+  void tenantRolesGrantApiKeysOnlyAndAggregateIntoTheBuiltInRoles() {
+    List<HasMetadata> objects = Chart.render("ops", Map.of());
+    ClusterRole editor = clusterRole(objects, "keyward-tenant-editor");
+    assertThat(editor.getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-admin", "true")
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-edit", "true")
+        .doesNotContainKey("rbac.authorization.k8s.io/aggregate-to-view");
+    assertThat(resources(editor.getRules())).containsExactly("apikeys");
+    assertThat(editor.getRules()).allMatch(r -> r.getApiGroups().equals(List.of("keyward.io")));
+    assertThat(verbs(editor.getRules(), "apikeys"))
+        .containsExactlyInAnyOrder("get", "list", "watch", "create", "update", "patch", "delete");
+    ClusterRole viewer = clusterRole(objects, "keyward-tenant-viewer");
+    assertThat(viewer.getMetadata().getLabels())
+        .containsEntry("rbac.authorization.k8s.io/aggregate-to-view", "true")
+        .doesNotContainKeys(
+            "rbac.authorization.k8s.io/aggregate-to-admin",
+            "rbac.authorization.k8s.io/aggregate-to-edit");
+    assertThat(resources(viewer.getRules())).containsExactly("apikeys");
+    assertThat(verbs(viewer.getRules(), "apikeys"))
+        .containsExactlyInAnyOrder("get", "list", "watch");
+    // Nobody is bound to them by the chart: the built-in roles pick them up.
+    assertThat(Chart.all(objects, ClusterRoleBinding.class))
+        .extracting(b -> b.getRoleRef().getName())
+        .containsExactly("keyward");
+
+    List<HasMetadata> without = Chart.render("ops", Map.of("rbac.tenantRoles.create", false));
+    assertThat(Chart.all(without, ClusterRole.class))
+        .extracting(r -> r.getMetadata().getName())
+        .containsExactly("keyward");
+    List<HasMetadata> none = Chart.render("ops", Map.of("rbac.create", false));
+    assertThat(none)
+        .noneMatch(
+            o ->
+                List.of("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+                    .contains(o.getKind()));
+  }
+
+  private static ClusterRole clusterRole(List<HasMetadata> objects, String name) {
+    return Chart.all(objects, ClusterRole.class).stream()
+        .filter(r -> r.getMetadata().getName().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no ClusterRole " + name));
+  }
+
+  private static List<String> resources(List<PolicyRule> rules) {
+    return rules.stream().flatMap(r -> r.getResources().stream()).toList();
+  }
+
+  private static List<String> verbs(List<PolicyRule> rules, String resource) {
+    return rules.stream()
+        .filter(r -> r.getResources().contains(resource))
+        .flatMap(r -> r.getVerbs().stream())
+        .toList();
   }
 
   @Test
@@ -174,6 +308,11 @@ class HelmChartTest {
         .hasMessageContaining("minValidity");
     assertThatThrownBy(() -> Chart.render("ops", Map.of("config.limits.keysPerUsr", 3)))
         .hasMessageContaining("keysPerUsr");
+    assertThatThrownBy(() -> Chart.render("ops", Map.of("rbac.tenantRoles.create", "yes")))
+        .hasMessageContaining("tenantRoles");
+    assertThatThrownBy(
+            () -> Chart.render("ops", Map.of("config.operator.watchNamespaces", "Team A")))
+        .hasMessageContaining("watchNamespaces");
   }
 
   @Test

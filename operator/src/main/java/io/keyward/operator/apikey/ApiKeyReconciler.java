@@ -171,6 +171,10 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(ApiUser.class, ApiKey.class)
                 .withName("apiusers")
+                // Cluster-scoped: one informer for the cluster. Inheriting the controller's
+                // watchNamespaces would make one per namespace, and a lookup by name (no
+                // namespace) would find none of them.
+                .withWatchAllNamespaces()
                 .withItemStore(new LeanItemStore<>())
                 .withSecondaryToPrimaryMapper(
                     (ApiUser u) -> {

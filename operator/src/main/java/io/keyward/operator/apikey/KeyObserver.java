@@ -287,8 +287,22 @@ final class KeyObserver {
       if (cached.isPresent() && slot.uid().equals(cached.get().getMetadata().getUid())) {
         continue;
       }
-      ApiKey live =
-          client.resources(ApiKey.class).inNamespace(slot.namespace()).withName(slot.name()).get();
+      ApiKey live;
+      try {
+        live =
+            client
+                .resources(ApiKey.class)
+                .inNamespace(slot.namespace())
+                .withName(slot.name())
+                .get();
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() == 403) {
+          // A namespace this operator does not watch (watchNamespaces was narrowed): its key
+          // may well exist, so its slot stays.
+          continue;
+        }
+        throw e;
+      }
       if (live == null || !slot.uid().equals(live.getMetadata().getUid())) {
         orphans.add(slot.uid());
       }

@@ -21,6 +21,7 @@ import io.keyward.operator.issuance.KeyAlgorithm;
 import io.keyward.operator.issuance.KeyGenerator;
 import io.keyward.operator.issuance.KeyMaterial;
 import io.keyward.operator.kube.StatusWriter;
+import io.keyward.operator.rollout.RestartConsent;
 import io.keyward.operator.rollout.WorkloadRestarter;
 import java.time.Duration;
 import java.time.Instant;
@@ -99,7 +100,13 @@ class ExpiryIT {
 
   @Test
   void rotationLandsWithinOneSecondOfRenewAtAndTheGraceEndsOnTime() throws Exception {
-    client().apps().deployments().inNamespace(NS).resource(deployment("rotating-bot")).create();
+    // The bot consents to restarts by the key (its own annotation names it).
+    client()
+        .apps()
+        .deployments()
+        .inNamespace(NS)
+        .resource(deployment("rotating-bot", "rotating"))
+        .create();
     key(
         NS,
         "rotating",
@@ -586,10 +593,12 @@ class ExpiryIT {
     return p;
   }
 
-  private static Deployment deployment(String name) {
+  /** A Deployment of no pods that consents to restarts by the ApiKey {@code restartedBy}. */
+  private static Deployment deployment(String name, String restartedBy) {
     return new DeploymentBuilder()
         .withNewMetadata()
         .withName(name)
+        .addToAnnotations(RestartConsent.ANNOTATION, restartedBy)
         .endMetadata()
         .withNewSpec()
         .withReplicas(0)

@@ -27,11 +27,28 @@ public final class RequestAudit implements Interceptor {
     }
   }
 
-  private final Set<Use> used = ConcurrentHashMap.newKeySet();
+  /**
+   * A permission as used in one namespace: {@code namespace} is the namespace RBAC checks the
+   * request against (for {@code /api/v1/namespaces/x}, x itself), empty for a cluster-scoped
+   * request or one across all namespaces.
+   */
+  public record Scoped(String namespace, Use use) {
+    @Override
+    public String toString() {
+      return use + (namespace.isEmpty() ? " (cluster)" : " in " + namespace);
+    }
+  }
+
+  private final Set<Scoped> used = ConcurrentHashMap.newKeySet();
   private final List<String> forbidden = new CopyOnWriteArrayList<>();
 
   /** The permissions the requests needed. */
   public Set<Use> used() {
+    return used.stream().map(Scoped::use).collect(java.util.stream.Collectors.toSet());
+  }
+
+  /** The permissions the requests needed, with the namespace each was needed in. */
+  public Set<Scoped> usedIn() {
     return Set.copyOf(used);
   }
 
@@ -44,7 +61,7 @@ public final class RequestAudit implements Interceptor {
   public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
     Use use = use(request.method(), request.uri());
     if (use != null) {
-      used.add(use);
+      used.add(new Scoped(namespace(request.uri()), use));
     }
   }
 
@@ -67,6 +84,16 @@ public final class RequestAudit implements Interceptor {
     if (response.code() == 403) {
       forbidden.add(request.method() + " " + request.uri());
     }
+  }
+
+  /** The namespace RBAC checks a request against; empty when it checks the cluster. */
+  static String namespace(URI uri) {
+    List<String> parts = List.of(uri.getPath().replaceAll("^/+|/+$", "").split("/"));
+    int i = parts.size() >= 2 && parts.get(0).equals("api") ? 2 : 3;
+    if (parts.size() >= i + 2 && parts.get(i).equals("namespaces")) {
+      return parts.get(i + 1);
+    }
+    return "";
   }
 
   /** The RBAC verb and resource of a request to the API server; null for non-resource paths. */
