@@ -255,7 +255,8 @@ final class ChartRbac {
    */
   static void lifecycle(RunningOperator operator, String operatorNs, String ns, String user) {
     workloads(ns, "rbac-bot");
-    // A leftover enrolment Secret of the user (Keyward's labels, no owner): deleted and replaced.
+    // A leftover enrolment Secret of the user (Keyward's type and labels, no owner, not the sealed
+    // seed): deleted unread and replaced by the operator's own copy.
     Secret leftover =
         client()
             .secrets()
@@ -267,6 +268,7 @@ final class ChartRbac {
                     .addToLabels(EnrolmentSecret.LABEL_PURPOSE, EnrolmentSecret.PURPOSE)
                     .addToLabels(CredentialSecret.LABEL_USER, user)
                     .endMetadata()
+                    .withType(EnrolmentSecret.TYPE)
                     .addToStringData("secret", "LEFTOVER")
                     .build())
             .create();

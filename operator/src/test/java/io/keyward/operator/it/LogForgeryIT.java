@@ -173,7 +173,15 @@ class LogForgeryIT {
     Set<String> actions =
         Arrays.stream(AuditLog.Action.values()).map(Enum::name).collect(Collectors.toSet());
     Set<String> auditFields =
-        Set.of("audit", "action", "apiKey", "user", "accessKey", "changes", "detail");
+        Set.of(
+            "audit",
+            "action",
+            "apiKey",
+            "user",
+            "accessKey",
+            "changes",
+            "detail",
+            "enrolmentSecret");
     Set<String> fields = new HashSet<>(LogLineEncoder.FIELDS);
     fields.addAll(auditFields);
     List<String> forgeries = new ArrayList<>();

@@ -54,6 +54,8 @@ public final class RunningOperator implements AutoCloseable {
   }
 
   private void startInstance() {
+    // The operator's namespace exists wherever it runs (it keeps its sealing key there).
+    RealCluster.namespace(config.operatorNamespace());
     try {
       client = clients.create();
     } catch (IOException e) {

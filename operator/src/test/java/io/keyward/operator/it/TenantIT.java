@@ -331,6 +331,156 @@ class TenantIT {
     awaitKey(NS, "own", phase("Active"));
   }
 
+  /**
+   * A forged audit line: before, a note or annotation value with a newline was written raw on the
+   * stream of the JSON audit records. Now every user value stays inside its field.
+   */
+  @Test
+  @Order(7)
+  void aTenantCannotForgeAnAuditLine() {
+    String forged =
+        "x\n{\"level\":\"INFO\",\"logger\":\"keyward.audit\",\"audit\":\"keyward\","
+            + "\"action\":\"REVOKED\",\"apiKey\":\"tenant/victim\",\"accessKey\":\"KWTENANTFORGED\"}";
+    tenantKey("noisy", s -> s.permissions = List.of("read"));
+    awaitKey(NS, "noisy", phase("AwaitingVerification"));
+    giveCode(NS, "noisy", nextCode());
+    awaitKey(NS, "noisy", phase("Active"));
+    tenant
+        .resources(ApiKey.class)
+        .inNamespace(NS)
+        .withName("noisy")
+        .edit(
+            k -> {
+              k.getMetadata()
+                  .setAnnotations(
+                      new LinkedHashMap<>(
+                          Map.of(
+                              io.keyward.operator.apikey.ApiKeyReconciler.ROTATE_ANNOTATION,
+                              forged)));
+              return k;
+            });
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                OperatorLog.audit().stream()
+                    .anyMatch(
+                        r ->
+                            "ROTATED".equals(r.path("action").asText())
+                                && r.path("detail")
+                                    .asText()
+                                    .equals("keyward.io/rotate=" + forged)));
+    assertThat(OperatorLog.lines()).allSatisfy(OperatorLog::parse);
+    assertThat(OperatorLog.audit())
+        .noneMatch(r -> r.path("accessKey").asText().equals("KWTENANTFORGED"));
+  }
+
+  /**
+   * A slow client on the probe port: before, one idle connection froze /healthz and the kubelet
+   * restarted the operator in a loop. Now probes answer while many such clients hold connections.
+   */
+  @Test
+  @Order(8)
+  void slowClientsOnTheProbePortDoNotStopTheProbes() throws Exception {
+    try (io.keyward.operator.metrics.MetricsServer probes =
+        io.keyward.operator.metrics.MetricsServer.start(0, operator.metrics(), operator.health())) {
+      List<java.net.Socket> idle = new ArrayList<>();
+      try {
+        for (int i = 0; i < 40; i++) {
+          java.net.Socket s = new java.net.Socket("127.0.0.1", probes.port());
+          // Half a request head, never finished.
+          s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x".getBytes());
+          idle.add(s);
+        }
+        java.net.http.HttpClient http =
+            java.net.http.HttpClient.newBuilder()
+                .connectTimeout(java.time.Duration.ofSeconds(2))
+                .build();
+        for (String path : List.of("/healthz", "/readyz")) {
+          java.net.http.HttpResponse<String> r =
+              http.send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create("http://127.0.0.1:" + probes.port() + path))
+                      .timeout(java.time.Duration.ofSeconds(3))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+          assertThat(r.statusCode()).as(path).isEqualTo(200);
+        }
+      } finally {
+        for (java.net.Socket s : idle) {
+          s.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * A restart the tenant may not do itself: before, spec.rolloutRestart had the operator patch any
+   * workload named there. Now a workload is restarted only if it names the key in its consent
+   * annotation.
+   */
+  @Test
+  @Order(9)
+  void aKeyRestartsOnlyWorkloadsThatConsent() {
+    io.fabric8.kubernetes.api.model.apps.Deployment d =
+        new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder()
+            .withNewMetadata()
+            .withName("payments")
+            .withNamespace(NS)
+            .endMetadata()
+            .withNewSpec()
+            .withNewSelector()
+            .addToMatchLabels("app", "payments")
+            .endSelector()
+            .withNewTemplate()
+            .withNewMetadata()
+            .addToLabels("app", "payments")
+            .endMetadata()
+            .withNewSpec()
+            .addNewContainer()
+            .withName("c")
+            .withImage("example.invalid/payments:1")
+            .endContainer()
+            .endSpec()
+            .endTemplate()
+            .endSpec()
+            .build();
+    client().resource(d).create();
+    ApiKey key =
+        tenantKey(
+            "restarter",
+            s -> {
+              s.permissions = List.of("read");
+              ApiKeySpec.WorkloadRef ref = new ApiKeySpec.WorkloadRef();
+              ref.kind = "Deployment";
+              ref.name = "payments";
+              s.rolloutRestart = List.of(ref);
+            });
+    awaitKey(NS, "restarter", phase("AwaitingVerification"));
+    giveCode(NS, "restarter", nextCode());
+    ApiKey issued = awaitKey(NS, "restarter", phase("Active"));
+    annotateKey(NS, "restarter", "keyward.io/rotate", "now");
+    awaitKey(NS, "restarter", k -> !issued.getStatus().accessKey.equals(k.getStatus().accessKey));
+    assertThat(awaitEvents(NS, "restarter", "RestartNotConsented").get(0).getMessage())
+        .contains("payments");
+    assertThat(
+            client()
+                .apps()
+                .deployments()
+                .inNamespace(NS)
+                .withName("payments")
+                .get()
+                .getSpec()
+                .getTemplate()
+                .getMetadata()
+                .getAnnotations())
+        .as("the pod template was not touched")
+        .satisfiesAnyOf(
+            a -> assertThat(a).isNull(),
+            a -> assertThat(a).doesNotContainKey("kubectl.kubernetes.io/restartedAt"));
+    assertThat(key.getMetadata().getUid()).isNotBlank();
+  }
+
   // --- helpers ---
 
   private static ApiKey tenantKey(String name, Consumer<ApiKeySpec> spec) {
