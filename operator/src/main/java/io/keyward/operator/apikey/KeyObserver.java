@@ -12,6 +12,7 @@ import io.keyward.operator.expiry.Renewal;
 import io.keyward.operator.issuance.CredentialSecret;
 import io.keyward.operator.issuance.KeyIssuer;
 import io.keyward.operator.issuance.SecretCheck;
+import io.keyward.operator.kube.SecretStub;
 import io.keyward.operator.kube.Stale;
 import io.keyward.operator.mfa.CodeVerifier;
 import io.keyward.operator.mfa.TotpGuard;
@@ -120,6 +121,11 @@ final class KeyObserver {
     IntSupplier older = () -> 0;
     Set<String> orphans = Set.of();
     Secret secret = cachedSecret.apply(key).orElse(null);
+    if (SecretStub.is(secret)) {
+      // The cache keeps no data of a foreign or oversized Secret (kube.SecretStub): nothing is
+      // decided or written on a stub.
+      secret = client.secrets().inNamespace(ns(key)).withName(secret.getMetadata().getName()).get();
+    }
     SecretCheck.Verdict verdict = null;
     boolean drift = false;
     boolean terminating = false;
