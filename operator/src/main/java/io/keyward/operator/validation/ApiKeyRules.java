@@ -112,7 +112,9 @@ public final class ApiKeyRules {
               "spec.type", "must be one of spot, margin, futures (was " + Excerpt.of(type) + ")"));
     } else if (prior.type() != null && !prior.type().equals(type)) {
       v.add(
-          new Violation("spec.type", "is immutable (the key was issued as " + prior.type() + ")"));
+          new Violation(
+              "spec.type",
+              "is immutable (the key was issued as " + Excerpt.of(prior.type()) + ")"));
     }
 
     List<String> ips = ipWhitelist(spec.ipWhitelist, v);
