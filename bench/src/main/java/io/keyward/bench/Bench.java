@@ -619,8 +619,10 @@ public final class Bench {
             ApiKey k = keys.get(i);
             for (int attempt = 0; ; attempt++) {
               ApiKeyStatus st = StatusWriter.copyOf(k);
-              // renewAt = expiresAt - 14d (the default renewBefore for a 90d key).
+              // renewAt = expiresAt - 14d (the default renewBefore for a 90d key), issued 90d
+              // before expiry: long past limits.minRotationInterval, which would defer it.
               st.expiresAt = due.plus(Duration.ofDays(14)).toString();
+              st.issuedAt = due.minus(Duration.ofDays(76)).toString();
               k.setStatus(st);
               try {
                 ApiKey written = client.resource(k).updateStatus();

@@ -5,6 +5,7 @@ import io.keyward.operator.api.ApiKeyStatus;
 import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.api.Condition;
 import io.keyward.operator.audit.AuditLog;
+import io.keyward.operator.expiry.Renewal;
 import io.keyward.operator.expiry.RenewalPolicy;
 import io.keyward.operator.issuance.SecretCheck;
 import io.keyward.operator.kube.Conditions;
@@ -173,6 +174,7 @@ final class KeyAnnouncer {
               + e.cause()
               + ")");
     }
+    rotationDeferred(key, f, plan, next);
     if ("Expiring".equals(next.phase)
         && !"Expiring".equals(read.phase)
         && f.validation().valid()
@@ -187,6 +189,30 @@ final class KeyAnnouncer {
               + " and the renewal policy Never will not renew it; annotate the ApiKey with "
               + ApiKeyReconciler.RENEW_ANNOTATION
               + "=<new value> to extend it");
+    }
+  }
+
+  /**
+   * A keyward.io/rotate value that limits.minRotationInterval holds back (Renewal): said when the
+   * pass that met it settles without rotating, with the time it will be done. A repeat raises the
+   * count of the same event.
+   */
+  private void rotationDeferred(ApiKey key, KeyFacts f, KeyPlan plan, ApiKeyStatus next) {
+    ApiKeyStatus read = f.status();
+    if (!(plan.step() instanceof KeyPlan.Steady || plan.step() instanceof KeyPlan.SyncSecret)
+        || !f.validation().valid()
+        || read.issuedAt == null
+        || read.expiresAt == null
+        || !Objects.equals(read.accessKey, next.accessKey)) {
+      return;
+    }
+    Duration interval = f.validation().settings().minRotationInterval();
+    Renewal.Key timing =
+        new Renewal.Key(Instant.parse(read.issuedAt), Instant.parse(read.expiresAt), null);
+    Instant until = Renewal.rotateDeferredUntil(f.now(), interval, timing, f.triggers());
+    if (until != null) {
+      events.normal(
+          key, "RotationDeferred", Renewal.deferredCause(f.triggers(), until, interval, timing));
     }
   }
 

@@ -13,6 +13,7 @@ import io.keyward.operator.expiry.Renewal;
 import io.keyward.operator.issuance.CredentialSecret;
 import io.keyward.operator.issuance.KeyIssuer;
 import io.keyward.operator.issuance.SecretCheck;
+import io.keyward.operator.kube.SecretStub;
 import io.keyward.operator.kube.Stale;
 import io.keyward.operator.mfa.CodeVerifier;
 import io.keyward.operator.mfa.TotpGuard;
@@ -160,6 +161,11 @@ final class KeyObserver {
         fromServer && secretName.equals(earlyName)
             ? early
             : cachedSecret.apply(ns(key), secretName).orElse(null);
+    if (SecretStub.is(secret)) {
+      // The cache keeps no data of a foreign or oversized Secret (kube.SecretStub): nothing is
+      // decided or written on a stub.
+      secret = client.secrets().inNamespace(ns(key)).withName(secret.getMetadata().getName()).get();
+    }
     SecretCheck.Verdict verdict = null;
     boolean drift = false;
     boolean terminating = false;

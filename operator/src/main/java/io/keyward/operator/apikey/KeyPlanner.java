@@ -251,12 +251,14 @@ public final class KeyPlanner {
         base,
         access,
         null,
-        next(
-            now,
-            Renewal.renewAt(Instant.parse(base.expiresAt), policy),
-            Instant.parse(base.expiresAt),
-            previousValidUntil(base),
-            access.recheck()),
+        earliest( // a rotation limits.minRotationInterval deferred is done when it ends
+            next(
+                now,
+                Renewal.renewAt(Instant.parse(base.expiresAt), policy),
+                Instant.parse(base.expiresAt),
+                previousValidUntil(base),
+                access.recheck()),
+            renewal.deferredUntil()),
         discard,
         claim);
   }

@@ -28,6 +28,7 @@ public record KeywardConfig(
     Duration minValidity,
     Duration maxValidity,
     Duration maxKeyLifetime,
+    Duration minRotationInterval,
     Duration defaultValidity,
     Duration defaultRenewBefore,
     Duration defaultGracePeriod,
@@ -61,6 +62,14 @@ public record KeywardConfig(
           "365d",
           "How long one key may live through extensions before a rotation is forced; at least"
               + " limits.maxValidity.",
+          duration());
+  public static final ConfigOption<Duration> MIN_ROTATION_INTERVAL =
+      new ConfigOption<>(
+          "limits.minRotationInterval",
+          "30m",
+          "The shortest time between a key's issuance and its rotation: a keyward.io/rotate"
+              + " within it is deferred to its end, a renewal.before that would rotate sooner is"
+              + " refused; 0s turns it off. At most limits.minValidity.",
           duration());
   public static final ConfigOption<Duration> DEFAULT_VALIDITY =
       new ConfigOption<>(
@@ -120,6 +129,7 @@ public record KeywardConfig(
           MIN_VALIDITY,
           MAX_VALIDITY,
           MAX_KEY_LIFETIME,
+          MIN_ROTATION_INTERVAL,
           DEFAULT_VALIDITY,
           DEFAULT_RENEW_BEFORE,
           DEFAULT_GRACE_PERIOD,
@@ -143,6 +153,11 @@ public record KeywardConfig(
       throw new IllegalArgumentException(
           "configuration limits.maxValidity must not exceed limits.maxKeyLifetime (a key may not"
               + " outlive the lifetime cap on the day it is issued)");
+    }
+    if (minRotationInterval.compareTo(minValidity) > 0) {
+      throw new IllegalArgumentException(
+          "configuration limits.minRotationInterval must not exceed limits.minValidity (a key of"
+              + " the shortest validity would have to rotate before the interval is over)");
     }
     if (ipsPerKey > 4) {
       throw new IllegalArgumentException(
@@ -190,6 +205,7 @@ public record KeywardConfig(
         get(values, MIN_VALIDITY),
         get(values, MAX_VALIDITY),
         get(values, MAX_KEY_LIFETIME),
+        get(values, MIN_ROTATION_INTERVAL),
         get(values, DEFAULT_VALIDITY),
         get(values, DEFAULT_RENEW_BEFORE),
         get(values, DEFAULT_GRACE_PERIOD),
@@ -214,6 +230,7 @@ public record KeywardConfig(
     v.put(MIN_VALIDITY.path(), DurationSpec.format(minValidity));
     v.put(MAX_VALIDITY.path(), DurationSpec.format(maxValidity));
     v.put(MAX_KEY_LIFETIME.path(), DurationSpec.format(maxKeyLifetime));
+    v.put(MIN_ROTATION_INTERVAL.path(), DurationSpec.format(minRotationInterval));
     v.put(DEFAULT_VALIDITY.path(), DurationSpec.format(defaultValidity));
     v.put(DEFAULT_RENEW_BEFORE.path(), DurationSpec.format(defaultRenewBefore));
     v.put(DEFAULT_GRACE_PERIOD.path(), DurationSpec.format(defaultGracePeriod));

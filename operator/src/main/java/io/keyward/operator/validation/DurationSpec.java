@@ -23,7 +23,7 @@ public final class DurationSpec {
     Matcher m = FORMAT.matcher(text);
     if (!m.matches()) {
       throw new IllegalArgumentException(
-          "'" + text + "' is not a duration such as 90d, 36h, 15m, 30s or 1d12h");
+          Excerpt.of(text) + " is not a duration such as 90d, 36h, 15m, 30s or 1d12h");
     }
     try {
       Duration d = Duration.ZERO;
@@ -33,7 +33,7 @@ public final class DurationSpec {
       d = d.plusSeconds(part(m.group(4)));
       return d;
     } catch (ArithmeticException | NumberFormatException e) {
-      throw new IllegalArgumentException("'" + text + "' is too long a duration");
+      throw new IllegalArgumentException(Excerpt.of(text) + " is too long a duration");
     }
   }
 

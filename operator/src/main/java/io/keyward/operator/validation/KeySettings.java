@@ -9,6 +9,9 @@ import java.util.Map;
 /**
  * A key's spec once validated and defaulted: everything the operator acts on, and nothing of
  * Kubernetes.
+ *
+ * @param minRotationInterval the operator's {@code limits.minRotationInterval} in force for this
+ *     key: no rotation but an expiry's comes sooner after the key was issued
  */
 public record KeySettings(
     String user,
@@ -25,7 +28,8 @@ public record KeySettings(
     Map<String, String> secretLabels,
     Map<String, String> secretAnnotations,
     String accessKeyName,
-    String secretKeyName) {
+    String secretKeyName,
+    Duration minRotationInterval) {
 
   /** Permissions in their fixed order: read, trade, withdraw. */
   public static final List<String> PERMISSIONS = List.of("read", "trade", "withdraw");
@@ -33,7 +37,44 @@ public record KeySettings(
   /** Key types. */
   public static final List<String> TYPES = List.of("spot", "margin", "futures");
 
+  /** Settings without a rotation floor (as with {@code limits.minRotationInterval: 0s}). */
+  public KeySettings(
+      String user,
+      String note,
+      String type,
+      List<String> permissions,
+      List<String> ipWhitelist,
+      Duration validity,
+      RenewalPolicy renewalPolicy,
+      Duration renewBefore,
+      Duration gracePeriod,
+      KeyAlgorithm algorithm,
+      String secretName,
+      Map<String, String> secretLabels,
+      Map<String, String> secretAnnotations,
+      String accessKeyName,
+      String secretKeyName) {
+    this(
+        user,
+        note,
+        type,
+        permissions,
+        ipWhitelist,
+        validity,
+        renewalPolicy,
+        renewBefore,
+        gracePeriod,
+        algorithm,
+        secretName,
+        secretLabels,
+        secretAnnotations,
+        accessKeyName,
+        secretKeyName,
+        Duration.ZERO);
+  }
+
   public KeySettings {
+    minRotationInterval = minRotationInterval == null ? Duration.ZERO : minRotationInterval;
     permissions = List.copyOf(permissions);
     ipWhitelist = List.copyOf(ipWhitelist);
     secretLabels = Map.copyOf(secretLabels);

@@ -20,6 +20,7 @@ class KeywardConfigTest {
     assertThat(c.minValidity()).isEqualTo(Duration.ofHours(1));
     assertThat(c.maxValidity()).isEqualTo(Duration.ofDays(365));
     assertThat(c.maxKeyLifetime()).isEqualTo(Duration.ofDays(365));
+    assertThat(c.minRotationInterval()).isEqualTo(Duration.ofMinutes(30));
     assertThat(c.defaultValidity()).isEqualTo(Duration.ofDays(90));
     assertThat(c.defaultRenewBefore()).isEqualTo(Duration.ofDays(14));
     assertThat(c.defaultGracePeriod()).isEqualTo(Duration.ofHours(24));
@@ -32,6 +33,8 @@ class KeywardConfigTest {
   void environmentNamesAreThePathInUpperSnakeCase() {
     assertThat(KeywardConfig.MIN_VALIDITY.envName()).isEqualTo("KEYWARD_LIMITS_MIN_VALIDITY");
     assertThat(KeywardConfig.OPERATOR_NAMESPACE.envName()).isEqualTo("KEYWARD_OPERATOR_NAMESPACE");
+    assertThat(KeywardConfig.MIN_ROTATION_INTERVAL.envName())
+        .isEqualTo("KEYWARD_LIMITS_MIN_ROTATION_INTERVAL");
     assertThat(KeywardConfig.LEADER_ELECTION.envName())
         .isEqualTo("KEYWARD_OPERATOR_LEADER_ELECTION_ENABLED");
   }
@@ -45,6 +48,7 @@ class KeywardConfigTest {
         limits:
           keysPerUser: 7
           minValidity: 10m
+          minRotationInterval: 10s
         operator:
           watchNamespaces: [a, b]
         """);
@@ -56,6 +60,7 @@ class KeywardConfigTest {
                 "KEYWARD_OPERATOR_NAMESPACE", "kw"));
     assertThat(c.keysPerUser()).isEqualTo(7);
     assertThat(c.minValidity()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.minRotationInterval()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.operatorNamespace()).isEqualTo("kw");
     assertThat(c.watchNamespaces()).isEqualTo(Set.of("a", "b"));
   }
@@ -75,5 +80,13 @@ class KeywardConfigTest {
         .hasMessageContaining("limits.minValidity");
     assertThatThrownBy(() -> KeywardConfig.from(Map.of("limits.maxKeyLifetime", "30d")))
         .hasMessageContaining("limits.maxValidity must not exceed limits.maxKeyLifetime");
+    // The shortest key must be able to rotate before it expires.
+    assertThatThrownBy(() -> KeywardConfig.from(Map.of("limits.minRotationInterval", "2h")))
+        .hasMessageContaining("limits.minRotationInterval must not exceed limits.minValidity");
+    assertThat(
+            KeywardConfig.from(
+                    Map.of("limits.minRotationInterval", "0s", "limits.minValidity", "5s"))
+                .minRotationInterval())
+        .isZero();
   }
 }

@@ -62,7 +62,8 @@ class InvalidSpecIT {
 
   @Test
   void notAnIpAddress() {
-    key(NS, "ip-bot", "ina", s -> s.ipWhitelist = List.of("10.0.0.1", "999.1.1.1", "host.example"));
+    // Of the characters an address is written with, so the schema lets them through.
+    key(NS, "ip-bot", "ina", s -> s.ipWhitelist = List.of("10.0.0.1", "999.1.1.1", "1.2.3"));
     assertRefused(
         "ip-bot",
         "Invalid",
@@ -70,6 +71,47 @@ class InvalidSpecIT {
         "spec.ipWhitelist[1]",
         "999.1.1.1",
         "spec.ipWhitelist[2]");
+  }
+
+  @Test
+  void theSchemaOfA120ServerEnforcesTheBounds() {
+    // maxLength, maxItems, maxProperties and pattern are structural-schema rules: 1.20 enforces
+    // them (not CEL). Its refusal names the list and quotes the item (the operator's own message
+    // names the index: ApiKeyRulesTest).
+    assertSchemaRefuses(
+        s -> s.ipWhitelist = List.of("10.0.0.1", " 10.0.0.2"),
+        "spec.ipWhitelist: Invalid value: \" 10.0.0.2\"");
+    assertSchemaRefuses(s -> s.ipWhitelist = List.of("host.example"), "spec.ipWhitelist");
+    assertSchemaRefuses(s -> s.note = "n".repeat(65), "spec.note");
+    assertSchemaRefuses(s -> s.note = "\u00a0\u200b\u3000", "spec.note");
+    assertSchemaRefuses(s -> s.permissions = List.of("admin"), "spec.permissions");
+    assertSchemaRefuses(
+        s -> {
+          s.secretTemplate = new io.keyward.operator.api.ApiKeySpec.SecretTemplate();
+          s.secretTemplate.labels = Map.of("team", "v".repeat(64));
+        },
+        "spec.secretTemplate.labels");
+    assertSchemaRefuses(
+        s -> {
+          s.secretTemplate = new io.keyward.operator.api.ApiKeySpec.SecretTemplate();
+          Map<String, String> many = new java.util.HashMap<>();
+          for (int i = 0; i < 33; i++) {
+            many.put("a" + i, "v");
+          }
+          s.secretTemplate.annotations = many;
+        },
+        "spec.secretTemplate.annotations");
+    // A note of letters and no-break spaces is not blank, and within the bound: accepted.
+    key(NS, "nbsp-bot", "ina", s -> s.note = "\u00a0bot\u00a0");
+    awaitKey(NS, "nbsp-bot", phase("Active"));
+  }
+
+  private static void assertSchemaRefuses(
+      java.util.function.Consumer<io.keyward.operator.api.ApiKeySpec> spec, String field) {
+    assertThatThrownBy(() -> key(NS, "schema-bot", "ina", spec))
+        .isInstanceOf(KubernetesClientException.class)
+        .satisfies(e -> assertThat(((KubernetesClientException) e).getCode()).isEqualTo(422))
+        .hasMessageContaining(field);
   }
 
   @Test

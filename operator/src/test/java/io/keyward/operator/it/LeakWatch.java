@@ -135,8 +135,11 @@ final class LeakWatch {
               SECRET_VALUES.add(plain);
               // A PEM key's body lines would give it away one line at a time.
               for (String line : plain.split("\n")) {
-                if (line.length() >= 16 && !line.startsWith("-----")) {
-                  SECRET_VALUES.add(line.trim());
+                // Trimmed first: a line of NULs or spaces is no secret, and an empty needle
+                // would match everywhere.
+                String trimmed = line.trim();
+                if (trimmed.length() >= 16 && !trimmed.startsWith("-----")) {
+                  SECRET_VALUES.add(trimmed);
                 }
               }
             });

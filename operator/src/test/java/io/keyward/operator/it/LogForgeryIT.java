@@ -2,14 +2,17 @@ package io.keyward.operator.it;
 
 import static io.keyward.operator.it.Fixtures.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeySpec;
 import io.keyward.operator.apikey.ApiKeyReconciler;
 import io.keyward.operator.audit.AuditLog;
 import io.keyward.operator.audit.LogLineEncoder;
+import io.keyward.operator.validation.Excerpt;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,11 +30,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * A tenant cannot forge the operator's log. Acting on the real API server as a user of Keyward
  * would, it puts values that carry a whole audit record after a newline (and a carriage return,
  * U+2028, U+2029, U+0085, ANSI escapes, quotes and backslashes) into the rotate and renew
- * annotations, an IP address, a permission, a secretTemplate label key and a note. The operator
- * logs them (invalid-spec messages, rotation and extension causes, the audit records' detail), and
- * the log the operator wrote for the whole run so far is still one JSON object per line, printable
- * ASCII, each value intact inside its field; the audit records are only the operator's own: the
- * actions it took, on the keys it issued, with the access keys it generated.
+ * annotations, an IP address, a permission, a secretTemplate label key and a note. The schema
+ * refuses the address and the permission outright; the operator logs the others (an invalid-spec
+ * message quotes the label key as an escaped excerpt, rotation and extension causes and the audit
+ * records' detail carry the annotations), and the log the operator wrote for the whole run so far
+ * is still one JSON object per line, printable ASCII, each value intact inside its field; the audit
+ * records are only the operator's own: the actions it took, on the keys it issued, with the access
+ * keys it generated.
  */
 @ExtendWith(RealCluster.class)
 class LogForgeryIT {
@@ -99,11 +104,17 @@ class LogForgeryIT {
             k -> renew.equals(k.getStatus().lastHandledRenew) && phase("Active").test(k));
     assertThat(renewed.getStatus().accessKey).isEqualTo(second);
 
-    // Spec values the operator refuses, naming them in its message.
+    // Spec values the schema refuses at apply time: they never reach the operator.
     String ip = "10.0.0.1" + forged("ip");
-    key(NS, "ip-bot", USER, s -> s.ipWhitelist = List.of(ip));
+    assertThatThrownBy(() -> key(NS, "ip-bot", USER, s -> s.ipWhitelist = List.of(ip)))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("spec.ipWhitelist");
     String permission = "read" + forged("permission");
-    key(NS, "permission-bot", USER, s -> s.permissions = List.of(permission));
+    assertThatThrownBy(
+            () -> key(NS, "permission-bot", USER, s -> s.permissions = List.of(permission)))
+        .isInstanceOf(KubernetesClientException.class)
+        .hasMessageContaining("spec.permissions");
+    // A map key the schema cannot bound: the operator refuses it, quoting an escaped excerpt.
     String label = "x" + forged("label");
     key(
         NS,
@@ -113,9 +124,10 @@ class LogForgeryIT {
           s.secretTemplate = new ApiKeySpec.SecretTemplate();
           s.secretTemplate.labels = Map.of(label, "v");
         });
-    for (String refused : List.of("ip-bot", "permission-bot", "label-bot")) {
-      awaitKey(NS, refused, condition("Ready", "False", "InvalidSpec"));
-    }
+    ApiKey labelBot = awaitKey(NS, "label-bot", condition("Ready", "False", "InvalidSpec"));
+    assertThat(condition(labelBot, "Ready").orElseThrow().message)
+        .contains("spec.secretTemplate.labels[" + Excerpt.of(label) + "]")
+        .doesNotContain("\n");
     // A valid note, issued. No message names a note today; should one, it stays in its field.
     key(NS, "note-bot", USER, s -> s.note = NOTE);
     String third = awaitKey(NS, "note-bot", phase("Active")).getStatus().accessKey;
@@ -124,9 +136,7 @@ class LogForgeryIT {
         Map.of(
             "rotate annotation", rotate,
             "renew annotation", renew,
-            "IP address", ip,
-            "permission", permission,
-            "label key", label);
+            "label key (its excerpt)", Excerpt.of(label));
     await()
         .atMost(WAIT)
         .untilAsserted(

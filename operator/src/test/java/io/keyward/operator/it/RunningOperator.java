@@ -39,16 +39,23 @@ public final class RunningOperator implements AutoCloseable {
     this.clients = clients;
   }
 
-  /** Starts an operator with the default configuration changed by {@code overrides}. */
+  /**
+   * Starts an operator with the default configuration changed by {@code overrides}. Unless they set
+   * it, {@code limits.minRotationInterval} is 0s: the suite rotates keys seconds after issuing them
+   * (and lowers {@code limits.minValidity} below the default interval); RotationIntervalIT tests
+   * the interval.
+   */
   public static RunningOperator start(Map<String, String> overrides) {
     return start(overrides, RealCluster::newClient);
   }
 
   /** As {@link #start(Map)}, with the operator's client made by {@code clients}. */
   public static RunningOperator start(Map<String, String> overrides, ClientFactory clients) {
+    Map<String, String> settings = new java.util.HashMap<>(overrides);
+    settings.putIfAbsent(KeywardConfig.MIN_ROTATION_INTERVAL.path(), "0s");
     RunningOperator op =
         new RunningOperator(
-            KeywardConfig.defaults().with(overrides), MutableClock.ticking(), clients);
+            KeywardConfig.defaults().with(settings), MutableClock.ticking(), clients);
     op.startInstance();
     return op;
   }
@@ -101,6 +108,22 @@ public final class RunningOperator implements AutoCloseable {
   public void restart() {
     stopInstance();
     startInstance();
+  }
+
+  /**
+   * What the informer {@code source} of the controller {@code controller} holds in {@code
+   * namespace}: the objects of its item store, as the reconciler reads them.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public <R extends io.fabric8.kubernetes.api.model.HasMetadata> java.util.List<R> cached(
+      String controller, String source, Class<R> type, String namespace) {
+    io.javaoperatorsdk.operator.processing.Controller c =
+        (io.javaoperatorsdk.operator.processing.Controller)
+            operator.getRegisteredController(controller).orElseThrow();
+    var informer =
+        (io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource<R, ?>)
+            c.getEventSourceManager().getEventSourceFor(type, source);
+    return informer.list(namespace).toList();
   }
 
   /** The operator's clock. */

@@ -481,6 +481,41 @@ class TenantIT {
     assertThat(key.getMetadata().getUid()).isNotBlank();
   }
 
+  /**
+   * Oversized fields: before, a 41,000-character IP string was accepted by the API server and
+   * quoted whole in the refusal. Now the schema refuses it at apply time, naming the field.
+   */
+  @Test
+  @Order(10)
+  void oversizedFieldsAreRefusedAtApplyTime() {
+    String huge = "1".repeat(41_000);
+    assertThatThrownBy(() -> tenantKey("huge-ip", s -> s.ipWhitelist = List.of(huge)))
+        .isInstanceOf(KubernetesClientException.class)
+        .satisfies(
+            e -> {
+              KubernetesClientException k = (KubernetesClientException) e;
+              assertThat(k.getCode()).isEqualTo(422);
+              assertThat(k.getMessage()).contains("spec.ipWhitelist").doesNotContain(huge);
+            });
+    assertThatThrownBy(
+            () ->
+                tenantKey(
+                    "huge-labels",
+                    s -> {
+                      s.secretTemplate = new ApiKeySpec.SecretTemplate();
+                      s.secretTemplate.labels = new LinkedHashMap<>();
+                      for (int i = 0; i < 200; i++) {
+                        s.secretTemplate.labels.put("l" + i, "v");
+                      }
+                    }))
+        .isInstanceOf(KubernetesClientException.class)
+        .satisfies(
+            e ->
+                assertThat(((KubernetesClientException) e).getMessage())
+                    .contains("spec.secretTemplate.labels"));
+    assertThat(tenant.resources(ApiKey.class).inNamespace(NS).withName("huge-ip").get()).isNull();
+  }
+
   // --- helpers ---
 
   private static ApiKey tenantKey(String name, Consumer<ApiKeySpec> spec) {

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ApiKeyRulesTest {
   private final ApiKeyRules rules = new ApiKeyRules(KeywardConfig.defaults());
@@ -171,7 +173,14 @@ class ApiKeyRulesTest {
     ApiKeyRules shortLived =
         new ApiKeyRules(
             KeywardConfig.defaults()
-                .with(Map.of("limits.minValidity", "10s", "limits.ipsPerKey", "2")));
+                .with(
+                    Map.of(
+                        "limits.minValidity",
+                        "10s",
+                        "limits.minRotationInterval",
+                        "10s",
+                        "limits.ipsPerKey",
+                        "2")));
     ApiKeySpec spec = new ApiKeySpec();
     spec.user = "alice";
     spec.note = "n";
@@ -182,5 +191,236 @@ class ApiKeyRulesTest {
     spec.ipWhitelist = List.of("1.1.1.1", "1.1.1.2", "1.1.1.3");
     assertThat(shortLived.validate("k", spec, ApiKeyRules.Prior.NONE).message())
         .contains("spec.ipWhitelist: at most 2");
+  }
+
+  @Test
+  void everyStringListAndMapHasItsBound() {
+    assertViolation(x -> x.user = "a".repeat(254), "spec.user", "at most 253 characters (has 254)");
+    assertViolation(x -> x.note = "x".repeat(65), "spec.note", "at most 64 characters (has 65)");
+    // Characters, as the API server counts them: 64 emoji are 128 UTF-16 units, and allowed.
+    assertThat(validate(x -> x.note = "\uD83D\uDE42".repeat(64)).valid()).isTrue();
+    assertViolation(
+        x -> x.permissions = List.of("read", "trade", "withdraw", "read"),
+        "spec.permissions",
+        "at most 3 entries (has 4)");
+    assertViolation(
+        x -> x.ipWhitelist = List.of("1:2:3:4:5:6:7:8:9:a:b:c:d:e:f:0:1:2:3:4:5:6:7:8"),
+        "spec.ipWhitelist[0]",
+        "at most 45 characters");
+    assertViolation(x -> x.validity = "1".repeat(33) + "d", "spec.validity", "at most 32");
+    assertViolation(
+        x -> {
+          x.renewal = new ApiKeySpec.Renewal();
+          x.renewal.gracePeriod = "0".repeat(40) + "s";
+        },
+        "spec.renewal.gracePeriod",
+        "at most 32 characters");
+    assertViolation(
+        x -> template(x).name = "a".repeat(254), "spec.secretTemplate.name", "at most 253");
+    assertViolation(
+        x -> template(x).labels = entries(33, "v"),
+        "spec.secretTemplate.labels",
+        "at most 32 entries (has 33)");
+    assertViolation(
+        x -> template(x).labels = Map.of("team", "v".repeat(64)),
+        "spec.secretTemplate.labels[team]",
+        "at most 63 characters (has 64)");
+    assertViolation(
+        x -> template(x).labels = Map.of("team", "-x"),
+        "spec.secretTemplate.labels[team]",
+        "not a valid label value");
+    assertViolation(
+        x -> template(x).annotations = entries(33, "v"),
+        "spec.secretTemplate.annotations",
+        "at most 32 entries (has 33)");
+    assertViolation(
+        x -> template(x).annotations = Map.of("note", "v".repeat(2049)),
+        "spec.secretTemplate.annotations[note]",
+        "at most 2048 characters (has 2049)");
+    assertThat(validate(x -> template(x).annotations = Map.of("note", "v".repeat(2048))).valid())
+        .isTrue();
+    // A key longer than Kubernetes allows (a 64-character name) is quoted, not spliced in.
+    String longKey = "example.com/" + "k".repeat(64);
+    assertViolation(
+        x -> template(x).annotations = Map.of(longKey, "v"),
+        "spec.secretTemplate.annotations['example.com/" + "k".repeat(52) + "…' (76 characters)]",
+        "not a valid key");
+    assertViolation(
+        x -> {
+          template(x).keyNames = new ApiKeySpec.KeyNames();
+          x.secretTemplate.keyNames.secretKey = "k".repeat(254);
+        },
+        "spec.secretTemplate.keyNames.secretKey",
+        "at most 253");
+    assertViolation(
+        x -> x.rolloutRestart = java.util.Collections.nCopies(17, workload("bot")),
+        "spec.rolloutRestart",
+        "at most 16 entries (has 17)");
+    assertViolation(
+        x -> x.rolloutRestart = List.of(workload("b".repeat(254))),
+        "spec.rolloutRestart[0].name",
+        "at most 253");
+  }
+
+  @Test
+  void aRefusalQuotesABoundedExcerptOfTheValue() {
+    String note = "a".repeat(40_990) + "0123456789";
+    ApiKeyRules.Result r = validate(x -> x.note = note);
+    assertThat(r.message())
+        .isEqualTo(
+            "spec.note: must be at most 64 characters (has 41000): '"
+                + "a".repeat(64)
+                + "…' (41000 characters)");
+    // A list an old CRD let through: many refusals, one bounded message.
+    Map<String, String> labels = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < 30; i++) {
+      labels.put("bad key " + i + " " + "x".repeat(1000), "v");
+    }
+    ApiKeyRules.Result many = validate(x -> template(x).labels = labels);
+    assertThat(many.violations()).hasSize(30);
+    assertThat(many.message())
+        .endsWith("; and 10 more")
+        .hasSizeLessThan(20 * 250)
+        .doesNotContain("x".repeat(100));
+  }
+
+  @Test
+  void excerptsCarryNoControlCharacters() {
+    String hostile = "10.0.0.1\n{\"audit\":\"keyward\"}\r\u2028\u001b[2K\u202e";
+    ApiKeyRules.Result r = validate(x -> x.ipWhitelist = List.of(hostile));
+    assertThat(r.message())
+        .contains("spec.ipWhitelist[0]: ")
+        .contains("\\u000a")
+        .contains("\\u2028")
+        .contains("\\u001b")
+        .contains("\\u202e");
+    assertThat(r.message().codePoints())
+        .noneMatch(cp -> Character.getType(cp) == Character.CONTROL)
+        .noneMatch(cp -> Character.getType(cp) == Character.FORMAT)
+        .noneMatch(cp -> cp == 0x2028);
+    String label = "x\n\"forged\": 1";
+    assertThat(validate(x -> template(x).labels = Map.of(label, "v")).message())
+        .contains("spec.secretTemplate.labels['x\\u000a\"forged\": 1']")
+        .doesNotContain("\n");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        " ",
+        "\t\n\r",
+        "\u00a0",
+        "\u2007",
+        "\u202f",
+        "\u200b",
+        "\u3000",
+        "\u2028\u2029",
+        "\u0085",
+        "\u00ad",
+        "\u180e",
+        "\u200c\u200d",
+        "\u2060",
+        "\ufeff",
+        "\u202e",
+        "\u034f",
+        "\u115f\u1160",
+        "\u3164",
+        "\uffa0",
+        "\u2800",
+        "\ufe0f",
+        "\u0007",
+        "\uDB40\uDC20",
+        " \u00a0\u200b\u3000\u2800 "
+      })
+  void blankInUnicodeIsBlank(String note) {
+    assertThat(Blank.isBlank(note)).isTrue();
+    assertViolation(x -> x.note = note, "spec.note", "must not be blank");
+    // The schema's pattern (a Go regular expression on the API server) agrees.
+    assertThat(java.util.regex.Pattern.compile(Blank.SCHEMA_PATTERN).matcher(note).find())
+        .isFalse();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a", " a ", "\u00a0x", "x\u200b", "\uD83D\uDE42", "日本", "-", "0"})
+  void anythingVisibleIsNotBlank(String note) {
+    assertThat(Blank.isBlank(note)).isFalse();
+    assertThat(validate(x -> x.note = note).valid()).isTrue();
+    assertThat(java.util.regex.Pattern.compile(Blank.SCHEMA_PATTERN).matcher(note).find()).isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {" 10.0.0.1", "10.0.0.1 ", "10.0.0.1\n", "\u00a010.0.0.1", "\t::1", "::1\u200b"})
+  void anAddressIsTakenExactlyAsWritten(String ip) {
+    ApiKeyRules.Result r = validate(x -> x.ipWhitelist = List.of("10.0.0.9", ip));
+    assertThat(r.valid()).isFalse();
+    assertThat(r.violations())
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.field()).isEqualTo("spec.ipWhitelist[1]");
+              assertThat(v.rule()).contains("is not an IPv4 or IPv6 address as written");
+            });
+  }
+
+  @Test
+  void renewalBeforeMayNotRotateMoreOftenThanTheConfiguredInterval() {
+    // The default limits.minRotationInterval is 30m: a 1h key renewed 45m before expiry would
+    // rotate every 15m.
+    Consumer<ApiKeySpec> tight =
+        x -> {
+          x.validity = "1h";
+          x.renewal = new ApiKeySpec.Renewal();
+          x.renewal.before = "45m";
+        };
+    assertViolation(tight, "spec.renewal.before", "would rotate the key every 15m");
+    assertThat(validate(tight).message())
+        .contains("limits.minRotationInterval (30m)")
+        .contains("at most 30m");
+    // Exactly the interval is allowed; Extend is held to it too; Never rotates nothing.
+    assertThat(validate(tight.andThen(x -> x.renewal.before = "30m")).valid()).isTrue();
+    assertViolation(
+        tight.andThen(x -> x.renewal.policy = "Extend"), "spec.renewal.before", "every 15m");
+    assertThat(validate(tight.andThen(x -> x.renewal.policy = "Never")).valid()).isTrue();
+
+    // Defaults shrink to fit instead: with a 1h interval a 1h key renews at its expiry, a 2h key
+    // an hour before it (not a third of 2h, 40m, which would be fine too: min wins).
+    ApiKeyRules hourly =
+        new ApiKeyRules(KeywardConfig.defaults().with(Map.of("limits.minRotationInterval", "1h")));
+    ApiKeySpec spec = new ApiKeySpec();
+    spec.user = "alice";
+    spec.note = "n";
+    spec.validity = "1h";
+    KeySettings s = hourly.validate("k", spec, ApiKeyRules.Prior.NONE).settings();
+    assertThat(s.renewBefore()).isZero();
+    assertThat(s.minRotationInterval()).isEqualTo(Duration.ofHours(1));
+    spec.validity = "90m";
+    assertThat(hourly.validate("k", spec, ApiKeyRules.Prior.NONE).settings().renewBefore())
+        .isEqualTo(Duration.ofMinutes(30));
+    spec.validity = "3h";
+    assertThat(hourly.validate("k", spec, ApiKeyRules.Prior.NONE).settings().renewBefore())
+        .isEqualTo(Duration.ofHours(1));
+  }
+
+  private static ApiKeySpec.SecretTemplate template(ApiKeySpec spec) {
+    if (spec.secretTemplate == null) {
+      spec.secretTemplate = new ApiKeySpec.SecretTemplate();
+    }
+    return spec.secretTemplate;
+  }
+
+  private static Map<String, String> entries(int n, String value) {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < n; i++) {
+      m.put("k" + i, value);
+    }
+    return m;
+  }
+
+  private static ApiKeySpec.WorkloadRef workload(String name) {
+    ApiKeySpec.WorkloadRef w = new ApiKeySpec.WorkloadRef();
+    w.kind = "Deployment";
+    w.name = name;
+    return w;
   }
 }
