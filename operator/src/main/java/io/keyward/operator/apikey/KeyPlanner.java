@@ -302,20 +302,8 @@ public final class KeyPlanner {
   /** An expired key's status as a new key's: it claims a slot, needs a code, gets a new key. */
   static ApiKeyStatus startedOver(ApiKeyStatus expired, String renew) {
     ApiKeyStatus s = KeyStatus.copy(expired);
-    s.accessKey = null;
-    s.secretFingerprint = null;
-    s.algorithm = null;
-    s.publicKey = null;
-    s.issuedAt = null;
-    s.expiresAt = null;
-    s.renewAt = null;
-    s.previous = null;
-    s.pending = null;
-    s.effective = null;
-    s.phase = "Pending";
+    KeyStatus.asNewKey(s);
     s.lastHandledRenew = renew;
-    Conditions.remove(s.conditions, Conditions.VERIFIED);
-    Conditions.remove(s.conditions, Conditions.SECRET_PRESENT);
     return s;
   }
 

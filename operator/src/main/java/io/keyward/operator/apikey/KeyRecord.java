@@ -2,7 +2,6 @@ package io.keyward.operator.apikey;
 
 import io.keyward.operator.api.ApiKeyStatus;
 import io.keyward.operator.api.ApiUserStatus.KeyGrant;
-import io.keyward.operator.kube.Conditions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,23 +37,17 @@ public final class KeyRecord {
         s.effective = null;
         return s;
       }
-      s.accessKey = null;
-      s.secretFingerprint = null;
-      s.algorithm = null;
-      s.publicKey = null;
-      s.issuedAt = null;
-      s.expiresAt = null;
-      s.renewAt = null;
-      s.previous = null;
-      s.pending = null;
-      s.effective = null;
+      String phase = s.phase;
+      List<io.keyward.operator.api.Condition> conditions =
+          s.conditions == null ? new ArrayList<>() : new ArrayList<>(s.conditions);
+      KeyStatus.asNewKey(s);
       s.secretName = null;
-      if (read.accessKey != null) {
-        // Status claimed a key the ledger does not record: it starts over as a new key.
-        s.phase = "Pending";
-        Conditions.remove(s.conditions, Conditions.VERIFIED);
-        Conditions.remove(s.conditions, Conditions.SECRET_PRESENT);
+      if (read.accessKey == null) {
+        // A key not issued yet keeps its phase and conditions (a refused code's reason).
+        s.phase = phase;
+        s.conditions = conditions;
       }
+      // Else status claimed a key the ledger does not record: it starts over as a new key.
       return s;
     }
     s.secretName = grant.secretName;

@@ -36,6 +36,23 @@ public final class KeyStatus {
     return StatusWriter.copy(status, ApiKeyStatus.class, ApiKeyStatus::new);
   }
 
+  /** Makes {@code s} the status of a key never issued: no key, no access, phase Pending. */
+  static void asNewKey(ApiKeyStatus s) {
+    s.accessKey = null;
+    s.secretFingerprint = null;
+    s.algorithm = null;
+    s.publicKey = null;
+    s.issuedAt = null;
+    s.expiresAt = null;
+    s.renewAt = null;
+    s.previous = null;
+    s.pending = null;
+    s.effective = null;
+    s.phase = "Pending";
+    Conditions.remove(s.conditions, Conditions.VERIFIED);
+    Conditions.remove(s.conditions, Conditions.SECRET_PRESENT);
+  }
+
   /** A copy of a previous key's record (null for null). */
   public static ApiKeyStatus.PreviousKey copyPrevious(ApiKeyStatus.PreviousKey p) {
     return p == null

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.keyward.operator.api.ApiKey;
-import io.keyward.operator.api.ApiKeySpec;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -70,26 +69,6 @@ class FailureIT {
         .contains("Secret taken-credentials exists and is not controlled by this ApiKey");
     assertThat(awaitEvents(NS, "taken", "SecretConflict")).isNotEmpty();
     assertThat(secret(NS, "taken-credentials").getData()).containsOnlyKeys("x");
-  }
-
-  @Test
-  void aSecretTheApiServerRefusesEndsInSecretRejected() {
-    // Annotations of more than 256 KiB in all: the ApiKey is stored, its Secret is refused (422).
-    key(
-        NS,
-        "refused",
-        "fay",
-        s -> {
-          s.secretTemplate = new ApiKeySpec.SecretTemplate();
-          s.secretTemplate.annotations = Map.of("example.com/blob", "x".repeat(300 * 1024));
-        });
-    ApiKey key = awaitKey(NS, "refused", condition("Ready", "False", "SecretRejected"));
-    assertThat(condition(key, "Ready").get().message)
-        .contains("cannot create Secret " + NS + "/refused-credentials: HTTP 422")
-        .contains("spec.secretTemplate");
-    assertThat(awaitEvents(NS, "refused", "SecretRejected")).isNotEmpty();
-    assertThat(secret(NS, "refused-credentials")).isNull();
-    assertThat(key.getStatus().accessKey).isNull();
   }
 
   @Test

@@ -495,7 +495,9 @@ class TenantIT {
             e -> {
               KubernetesClientException k = (KubernetesClientException) e;
               assertThat(k.getCode()).isEqualTo(422);
-              assertThat(k.getMessage()).contains("spec.ipWhitelist").doesNotContain(huge);
+              // The field and the rule; the 1.20 API server's own message quotes the value (the
+              // operator's refusals quote at most 64 characters: ApiKeyRulesTest).
+              assertThat(k.getMessage()).contains("spec.ipWhitelist").contains("45");
             });
     assertThatThrownBy(
             () ->
