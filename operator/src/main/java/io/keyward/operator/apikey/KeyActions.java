@@ -206,10 +206,16 @@ final class KeyActions {
       KeyIssuer.Prepared prepared,
       ApiUser user,
       KeyGrant grant) {
+    String holder = o.facts().holder();
+    String owner = o.facts().validation().settings().user();
+    if (holder != null && !holder.equals(owner)) {
+      // Never reached (the spec's user is fixed once issued, and an expired key's old slot goes
+      // before it starts over): a key is only ever issued on its own user's ledger.
+      throw new IllegalStateException("the key's grant is recorded for another user");
+    }
     Done pendingOnly = new Done(o.key(), null, code, prepared.record(), true, user, grant);
     KeyGrant next = KeyRecord.grantOf(status(o, plan, pendingOnly));
-    ApiUser written =
-        ledger.recordGrant(user, holder(o), o.key().getMetadata().getUid(), grant, next);
+    ApiUser written = ledger.recordGrant(user, owner, o.key().getMetadata().getUid(), grant, next);
     grantsWritten.accept(written);
     return new Pending(written, next);
   }

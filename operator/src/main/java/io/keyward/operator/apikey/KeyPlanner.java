@@ -90,6 +90,11 @@ public final class KeyPlanner {
                 + "=<new value> to issue a new one",
             false);
       }
+      if (f.holder() != null) {
+        // The expired key still holds its slot and grant (the pass that releases them has not
+        // run): they go first, so the new key is decided on its own user's ledger alone.
+        return new KeyPlan(new StayExpired(), base, null, null, now, null, false);
+      }
       base = startedOver(base, f.triggers().renew());
     }
     boolean issued = base.accessKey != null;

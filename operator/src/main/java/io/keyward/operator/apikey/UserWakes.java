@@ -25,9 +25,19 @@ final class UserWakes {
    */
   private record Seen(String resourceVersion, Account account, boolean all) {}
 
-  /** Everything of the user but its slot ledger. */
+  /**
+   * Everything of the user its keys decide on, but the slot ledger: the MFA state, confirmation and
+   * lock, not each refused code or accepted step (a code refused on one key must not wake every key
+   * that names the user, however many a tenant made).
+   */
   private record Account(
-      String uid, String deletion, ApiUserSpec spec, ApiUserStatus.MfaStatus mfa) {}
+      String uid,
+      String deletion,
+      ApiUserSpec spec,
+      String mfaState,
+      Boolean mfaConfirmed,
+      String lockedUntil,
+      boolean sealed) {}
 
   private final Map<String, Seen> seen = new ConcurrentHashMap<>();
 
@@ -66,10 +76,14 @@ final class UserWakes {
 
   private static Account account(ApiUser user) {
     // Cached objects are replaced, never changed in place: keeping their parts is safe.
+    ApiUserStatus.MfaStatus mfa = user.getStatus() == null ? null : user.getStatus().mfa;
     return new Account(
         user.getMetadata().getUid(),
         user.getMetadata().getDeletionTimestamp(),
         user.getSpec(),
-        user.getStatus() == null ? null : user.getStatus().mfa);
+        mfa == null ? null : mfa.state,
+        mfa == null ? null : mfa.confirmed,
+        mfa == null ? null : mfa.lockedUntil,
+        mfa != null && mfa.sealedSeed != null);
   }
 }

@@ -15,6 +15,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.api.Condition;
@@ -35,6 +36,7 @@ import io.keyward.operator.mfa.SeedSeal;
 import io.keyward.operator.mfa.Totp;
 import io.keyward.operator.mfa.TotpGuard;
 import io.keyward.operator.quota.KeyLedger;
+import io.keyward.operator.quota.SlotLedger;
 import io.keyward.operator.validation.ApiUserRules;
 import java.time.Clock;
 import java.time.Duration;
@@ -83,6 +85,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
   private final Totp totp;
   private final SeedSeal seal;
   private InformerEventSource<Secret, ApiUser> enrolments;
+  private InformerEventSource<ApiKey, ApiUser> keys;
 
   public ApiUserReconciler(
       KubernetesClient client,
@@ -127,7 +130,106 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
                 .withSecondaryToPrimaryMapper(ApiUserReconciler::userOfEnrolmentSecret)
                 .build(),
             context);
-    return List.of(enrolments);
+    // Who each key is, to find ledger entries whose key is gone: a key deleted without its
+    // finalizer (a tenant may remove it) leaves its slot and grant behind. Only deletions wake
+    // the user; the store keeps identities only (KeyStubStore).
+    InformerEventSourceConfiguration.Builder<ApiKey> keyConfig =
+        InformerEventSourceConfiguration.from(ApiKey.class, ApiUser.class)
+            .withName("apikey-identities")
+            .withItemStore(new io.keyward.operator.kube.KeyStubStore())
+            .withOnAddFilter(k -> false)
+            .withOnUpdateFilter((next, previous) -> false)
+            .withSecondaryToPrimaryMapper(
+                (ApiKey k) ->
+                    k.getSpec() == null || k.getSpec().user == null
+                        ? Set.of()
+                        : Set.of(new ResourceID(k.getSpec().user)));
+    keyConfig =
+        config.watchNamespaces().isEmpty()
+            ? keyConfig.withWatchAllNamespaces()
+            : keyConfig.withNamespaces(config.watchNamespaces());
+    keys = new InformerEventSource<>(keyConfig.build(), context);
+    return List.of(enrolments, keys);
+  }
+
+  /**
+   * Releases the slots, and with them the grants, of keys that no longer exist: the cache shows
+   * most keys; one it does not show, or shows with another uid, is looked up on the server. A uid
+   * never comes back, so a key gone is gone for good; its grant is revoked with it.
+   */
+  private void releaseVanished(ApiUser user) {
+    if (user.getStatus() == null || user.getStatus().keyRefs == null || keys == null) {
+      return;
+    }
+    Set<String> gone = new java.util.HashSet<>();
+    for (ApiUserStatus.KeyRef ref : user.getStatus().keyRefs) {
+      if (ref.uid == null
+          || ref.namespace == null
+          || ref.name == null
+          || !(config.watchNamespaces().isEmpty()
+              || config.watchNamespaces().contains(ref.namespace))) {
+        // A namespace this operator does not watch is another operator's to look after.
+        continue;
+      }
+      Optional<ApiKey> cached = keys.get(new ResourceID(ref.name, ref.namespace));
+      if (cached.isPresent() && ref.uid.equals(cached.get().getMetadata().getUid())) {
+        continue;
+      }
+      ApiKey live;
+      try {
+        live = client.resources(ApiKey.class).inNamespace(ref.namespace).withName(ref.name).get();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 403) {
+          continue; // a namespace not watched: its key may well exist
+        }
+        throw e;
+      }
+      if (live == null || !ref.uid.equals(live.getMetadata().getUid())) {
+        gone.add(ref.uid);
+      }
+    }
+    if (gone.isEmpty()) {
+      return;
+    }
+    String name = user.getMetadata().getName();
+    List<ApiUserStatus.KeyRef> refs = user.getStatus().keyRefs;
+    for (SlotLedger.Slot released : ledger.release(name, gone).result()) {
+      ApiUserStatus.KeyGrant grant =
+          refs.stream()
+              .filter(r -> released.uid().equals(r.uid))
+              .map(r -> r.grant)
+              .filter(Objects::nonNull)
+              .findFirst()
+              .orElse(null);
+      if (grant != null) {
+        for (String accessKey : grantedKeys(grant)) {
+          audit.record(
+              AuditLog.Action.REVOKED, released.id(), name, accessKey, "key gone without cleanup");
+        }
+      }
+      LOG.info("ApiUser {}: released the slot of {}, which no longer exists", name, released.id());
+      events.normal(
+          user,
+          "SlotReclaimed",
+          "slot of ApiKey "
+              + released.id()
+              + " reclaimed and its grant revoked: the key no longer"
+              + " exists");
+    }
+  }
+
+  private static List<String> grantedKeys(ApiUserStatus.KeyGrant g) {
+    List<String> keys = new java.util.ArrayList<>();
+    if (g.accessKey != null) {
+      keys.add(g.accessKey);
+    }
+    if (g.previous != null && g.previous.accessKey != null) {
+      keys.add(g.previous.accessKey);
+    }
+    if (g.pending != null && g.pending.accessKey != null) {
+      keys.add(g.pending.accessKey);
+    }
+    return keys;
   }
 
   /** The user an enrolment Secret is named for: {@code <user>-totp}. */
@@ -169,6 +271,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
         user = taken.resource();
         code = taken.code();
       }
+      releaseVanished(user);
       Observed o = observe(user, code != null);
       UserFacts facts = o.facts;
       UserPlan plan = UserPlanner.plan(facts);

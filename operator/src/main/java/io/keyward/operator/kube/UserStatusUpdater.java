@@ -52,7 +52,9 @@ public final class UserStatusUpdater {
    * @param cached the user as a cache has it (may be stale or null: then it is read)
    */
   public <T> Updated<T> update(ApiUser cached, String name, Change<T> change) {
-    ApiUser user = cached != null ? cached : read(name);
+    // A cached copy of another user is never written on.
+    ApiUser user =
+        cached != null && name.equals(cached.getMetadata().getName()) ? cached : read(name);
     for (int attempt = 1; ; attempt++) {
       if (user == null) {
         throw new UserNotFoundException(name);

@@ -18,7 +18,12 @@ public final class AccessPolicy {
 
   /** Why the last code was refused: said until the next code arrives. */
   private static final List<String> KEPT_REFUSALS =
-      List.of("InvalidCode", "CodeReplayed", "CodeWithoutGeneration", "SpecChangedSinceCode");
+      List.of(
+          "InvalidCode",
+          "CodeReplayed",
+          "CodeWithoutGeneration",
+          "CodeForAnotherKey",
+          "SpecChangedSinceCode");
 
   /** What to do with a code that arrived on the key. */
   public enum CodeUse {
@@ -153,7 +158,9 @@ public final class AccessPolicy {
       verified =
           Verified.set(
               false,
-              in.codeFor() == null ? "CodeWithoutGeneration" : "SpecChangedSinceCode",
+              in.codeFor() == null
+                  ? "CodeWithoutGeneration"
+                  : in.codeFor() < 0 ? "CodeForAnotherKey" : "SpecChangedSinceCode",
               unbound(in) + "; " + what(change));
     } else if (in.previous() != null
         && !in.previous().status()
@@ -237,7 +244,8 @@ public final class AccessPolicy {
         + "=<code from the authenticator app of ApiUser "
         + user
         + ">@"
-        + generation;
+        + generation
+        + "/<metadata.uid>";
   }
 
   /** Why a code that names no generation, or another one, is not checked. */
@@ -246,10 +254,16 @@ public final class AccessPolicy {
         "review the spec and annotate with "
             + CodeVerifier.ANNOTATION
             + "=<code>@"
-            + in.generation();
+            + in.generation()
+            + "/<metadata.uid>";
     if (in.codeFor() == null) {
-      return "the TOTP code names no generation: a code approves the spec its giver saw, given as"
-          + " <code>@<metadata.generation>; "
+      return "the TOTP code names no generation and key: a code approves the spec its giver saw,"
+          + " given as <code>@<metadata.generation>/<metadata.uid>; "
+          + retry;
+    }
+    if (in.codeFor() < 0) {
+      return "the TOTP code was given for another ApiKey (the uid it names is not this key's), and"
+          + " approves nothing here; "
           + retry;
     }
     return "the TOTP code was given for generation "

@@ -76,6 +76,15 @@ class KeyPlannerTest {
                 .slot(KeyFacts.Slot.FREE),
             Issue.class,
             FRESH_RENEW_AT),
+        row(
+            "an expired key whose old slot and grant are still held: they go first, then anew",
+            issued(s -> s.phase = "Expired")
+                .renew("v2")
+                .holder("alice")
+                .secret(Verdict.ISSUE)
+                .slot(KeyFacts.Slot.HOLDS),
+            StayExpired.class,
+            NOW),
         // The spec.
         row("an invalid spec blocks a new key", fresh().invalid(), Blocked.class, null),
         row(
@@ -438,6 +447,7 @@ class KeyPlannerTest {
     boolean code;
     TotpGuard.State totp = TotpGuard.State.EMPTY;
     boolean terminating;
+    String holder;
     Instant now = NOW;
 
     Facts(ApiKeyStatus status) {
@@ -464,6 +474,11 @@ class KeyPlannerTest {
 
     Facts secret(Verdict v) {
       secret = v;
+      return this;
+    }
+
+    Facts holder(String user) {
+      holder = user;
       return this;
     }
 
@@ -549,7 +564,7 @@ class KeyPlannerTest {
           code,
           totp,
           terminating,
-          null,
+          holder,
           null,
           List.of(),
           code ? Long.valueOf(1) : null);

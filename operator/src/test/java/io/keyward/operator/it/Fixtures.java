@@ -103,7 +103,7 @@ final class Fixtures {
 
   /**
    * Hands in a TOTP code for a key as a user does: reads the key's generation (the spec they
-   * reviewed) and annotates {@code <code>@<generation>}.
+   * reviewed) and uid, and annotates {@code <code>@<generation>/<uid>}.
    */
   static ApiKey giveCode(String namespace, String name, String code) {
     return editKey(
@@ -113,7 +113,7 @@ final class Fixtures {
             annotated(
                 k,
                 io.keyward.operator.mfa.CodeVerifier.ANNOTATION,
-                code + "@" + k.getMetadata().getGeneration()));
+                code + "@" + k.getMetadata().getGeneration() + "/" + k.getMetadata().getUid()));
   }
 
   /** Sets an annotation on a user. */

@@ -288,7 +288,8 @@ class TenantIT {
               k.getSpec().ipWhitelist = List.of("203.0.113.9");
               return k;
             });
-    annotateKey(NS, "edited", CodeVerifier.ANNOTATION, nextCode() + "@" + reviewed);
+    String uid = key.getMetadata().getUid();
+    annotateKey(NS, "edited", CodeVerifier.ANNOTATION, nextCode() + "@" + reviewed + "/" + uid);
 
     ApiKey refused = awaitKey(NS, "edited", condition("Verified", "False", "SpecChangedSinceCode"));
     assertThat(condition(refused, "Verified").orElseThrow().message)
@@ -301,9 +302,14 @@ class TenantIT {
     assertThat(awaitEvents(NS, "edited", "VerificationFailed").get(0).getMessage())
         .contains("not checked");
 
-    // A bare code (no generation) approves nothing either.
+    // A bare code approves nothing either; nor does one that names another key (one of the same
+    // generation, as a key deleted and created again under the same name would be).
     annotateKey(NS, "edited", CodeVerifier.ANNOTATION, nextCode());
     awaitKey(NS, "edited", condition("Verified", "False", "CodeWithoutGeneration"));
+    long now = get(NS, "edited").getMetadata().getGeneration();
+    String other = get(NS, "issued").getMetadata().getUid();
+    annotateKey(NS, "edited", CodeVerifier.ANNOTATION, nextCode() + "@" + now + "/" + other);
+    awaitKey(NS, "edited", condition("Verified", "False", "CodeForAnotherKey"));
     assertThat(grant(key)).isEmpty();
   }
 
@@ -516,6 +522,43 @@ class TenantIT {
                 assertThat(((KubernetesClientException) e).getMessage())
                     .contains("spec.secretTemplate.labels"));
     assertThat(tenant.resources(ApiKey.class).inNamespace(NS).withName("huge-ip").get()).isNull();
+  }
+
+  /**
+   * A key deleted without its finalizer: before, its slot and grant stayed in the ledger, a grant
+   * in force that no ApiKey showed. Now the deletion wakes its user, whose ledger drops the slot
+   * and the grant, audited as a revocation.
+   */
+  @Test
+  @Order(11)
+  void aKeyDeletedWithoutItsFinalizerTakesItsGrantWithIt() {
+    ApiKey key = get(NS, "planted");
+    String accessKey =
+        await()
+            .atMost(WAIT)
+            .until(() -> grant(key).map(g -> g.accessKey).orElse(null), a -> a != null);
+    tenant
+        .resources(ApiKey.class)
+        .inNamespace(NS)
+        .withName("planted")
+        .edit(
+            k -> {
+              k.getMetadata().setFinalizers(new ArrayList<>());
+              return k;
+            });
+    tenant.resources(ApiKey.class).inNamespace(NS).withName("planted").delete();
+    await().atMost(WAIT).until(() -> get(NS, "planted") == null);
+
+    await().atMost(WAIT).until(() -> slotOf(key).isEmpty());
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                OperatorLog.audit().stream()
+                    .anyMatch(
+                        r ->
+                            "REVOKED".equals(r.path("action").asText())
+                                && accessKey.equals(r.path("accessKey").asText())));
   }
 
   // --- helpers ---

@@ -224,7 +224,11 @@ class WriteOnceIT {
       Secret secret = secret(NS, "first-crash-credentials");
       assertThat(CredentialSecret.data(secret, "accessKey"))
           .contains(finished.getStatus().accessKey);
-      assertThat(ledgerEntry(key).grant.accessKey).isEqualTo(finished.getStatus().accessKey);
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> ledgerEntry(key).grant.accessKey,
+              a -> a.equals(finished.getStatus().accessKey));
     } finally {
       operator.restart();
     }
@@ -249,7 +253,12 @@ class WriteOnceIT {
       ApiKey finished = awaitKey(NS, "early-crash", phase("Active"));
       assertThat(finished.getStatus().accessKey).isNotEqualTo("KWNEVERWRITTEN");
       assertThat(finished.getStatus().pending).isNull();
-      assertThat(ledgerEntry(key).grant.pending).isNull();
+      // The status is written first, then the grant it mirrors.
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> ledgerEntry(key).grant,
+              g -> g.pending == null && finished.getStatus().accessKey.equals(g.accessKey));
       Secret secret = secret(NS, "early-crash-credentials");
       assertThat(CredentialSecret.data(secret, "accessKey"))
           .contains(finished.getStatus().accessKey);

@@ -46,6 +46,30 @@ class LeanItemStoreTest {
   }
 
   @Test
+  void oneSecretPerControllerIsCachedWholeLookAlikesNamingItAreStubs() {
+    LeanItemStore<Secret> store = new LeanItemStore<>();
+    Secret own = secret("bot");
+    Secret lookAlike = secret("bot");
+    lookAlike.getMetadata().setName("bot-copy");
+    lookAlike.getMetadata().setUid("s-copy");
+
+    store.put("bots/bot-credentials", own);
+    store.put("bots/bot-copy", lookAlike);
+    assertThat(SecretStub.is(store.get("bots/bot-credentials"))).isFalse();
+    assertThat(SecretStub.is(store.get("bots/bot-copy"))).isTrue();
+    assertThat(store.get("bots/bot-copy").getData()).isNullOrEmpty();
+
+    // Its own Secret updated stays whole; once it is gone, the place is free again.
+    store.put("bots/bot-credentials", secret("bot"));
+    assertThat(SecretStub.is(store.get("bots/bot-credentials"))).isFalse();
+    store.remove("bots/bot-credentials");
+    Secret again = secret("bot");
+    again.getMetadata().setName("bot-copy");
+    store.put("bots/bot-copy", again);
+    assertThat(SecretStub.is(store.get("bots/bot-copy"))).isFalse();
+  }
+
+  @Test
   void keysShareWhatTheyRepeatAndKeepWhatIsTheirOwn() {
     LeanItemStore<ApiKey> store = new LeanItemStore<>();
     ApiKey a = key("a", "1");

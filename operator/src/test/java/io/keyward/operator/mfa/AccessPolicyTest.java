@@ -26,7 +26,7 @@ class AccessPolicyTest {
   static final Instant NOW = Instant.parse("2026-12-01T10:00:00.750Z");
   static final String ASK =
       "review the spec (generation 4) and annotate the ApiKey with keyward.io/totp-code=<code from"
-          + " the authenticator app of ApiUser alice>@4";
+          + " the authenticator app of ApiUser alice>@4/<metadata.uid>";
   static final Access READ = access(List.of("read"));
   static final Access READ_TRADE = access(List.of("read", "trade"));
 
@@ -121,13 +121,26 @@ class AccessPolicyTest {
             Op.SET,
             false,
             "CodeWithoutGeneration",
-            "the TOTP code names no generation: a code approves the spec its giver saw, given as"
-                + " <code>@<metadata.generation>; review the spec and annotate with"
-                + " keyward.io/totp-code=<code>@4",
+            "the TOTP code names no generation and key: a code approves the spec its giver saw,"
+                + " given as <code>@<metadata.generation>/<metadata.uid>; review the spec and"
+                + " annotate with keyward.io/totp-code=<code>@4/<metadata.uid>",
             CodeUse.DISCARD,
-            "the TOTP code names no generation: a code approves the spec its giver saw, given as"
-                + " <code>@<metadata.generation>; review the spec and annotate with"
-                + " keyward.io/totp-code=<code>@4",
+            "the TOTP code names no generation and key: a code approves the spec its giver saw,"
+                + " given as <code>@<metadata.generation>/<metadata.uid>; review the spec and"
+                + " annotate with keyward.io/totp-code=<code>@4/<metadata.uid>",
+            null),
+        row(
+            "a code that names another key approves nothing here",
+            input().codeFor(-1L),
+            null,
+            Op.SET,
+            false,
+            "CodeForAnotherKey",
+            "the TOTP code was given for another ApiKey",
+            CodeUse.DISCARD,
+            "the TOTP code was given for another ApiKey (the uid it names is not this key's), and"
+                + " approves nothing here; review the spec and annotate with"
+                + " keyward.io/totp-code=<code>@4/<metadata.uid>",
             null),
         row(
             "a code given for an older generation (the spec changed since) approves nothing",
@@ -141,7 +154,7 @@ class AccessPolicyTest {
             CodeUse.DISCARD,
             "the TOTP code was given for generation 3, but the key is at generation 4: its spec"
                 + " changed since, and the code approves nothing; review the spec and annotate"
-                + " with keyward.io/totp-code=<code>@4",
+                + " with keyward.io/totp-code=<code>@4/<metadata.uid>",
             null),
         // Widening edits wait for a code; the narrower access stays in force.
         row(
