@@ -93,6 +93,9 @@ class WriteOnceIT {
       key(NS, "steady-bot", "walt", s -> {});
       ApiKey issued = awaitKey(NS, "steady-bot", phase("Active"));
       Secret before = secret(NS, "steady-bot-credentials");
+      // The pass that issued it ends with the grant and the event, after the status: a restart
+      // before them is a crash case of its own (issuanceInterrupted... below).
+      awaitEvents(NS, "steady-bot", "Issued");
 
       operator.restart();
       // Re-apply the manifest, as a GitOps tool does on every sync: its sync annotation, and here
