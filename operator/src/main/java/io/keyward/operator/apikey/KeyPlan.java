@@ -89,9 +89,10 @@ public record KeyPlan(
   public record Resume(SecretCheck.Verdict verdict) implements Step {}
 
   /**
-   * The ledger records a key being written whose Secret is not there yet, recorded only {@link
-   * KeyPlanner#PENDING_PATIENCE} ago: its writer (another replica, before a failover) may still be
-   * writing it. Look again then; a pending key older than that was abandoned and is replaced.
+   * The ledger records a key being written that its Secret does not hold yet (no Secret, a lost
+   * one, or one still holding the current key), recorded only {@link KeyPlanner#PENDING_PATIENCE}
+   * ago: its writer (another replica, before a failover) may still be writing it. Look again then;
+   * a pending key older than that was abandoned and is replaced or dropped.
    */
   public record AwaitPending(Instant until) implements Step {}
 

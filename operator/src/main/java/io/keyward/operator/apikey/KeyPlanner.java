@@ -147,17 +147,24 @@ public final class KeyPlanner {
       }
     }
     ExpiryPlan fresh = ExpiryPlan.forIssuance(now.truncatedTo(ChronoUnit.SECONDS), settings);
+    Instant pendingSince =
+        base.pending == null || base.pending.issuedAt == null
+            ? null
+            : Instant.parse(base.pending.issuedAt);
+    boolean pendingYoung =
+        pendingSince != null && now.isBefore(pendingSince.plus(PENDING_PATIENCE));
+    if (pendingYoung
+        && (f.secret() == io.keyward.operator.issuance.SecretCheck.Verdict.ISSUE
+            || f.secret() == io.keyward.operator.issuance.SecretCheck.Verdict.REISSUE_LOST
+            || f.secret() == io.keyward.operator.issuance.SecretCheck.Verdict.DROP_STALE_PENDING)) {
+      // A key being written whose Secret does not hold it yet: its writer (another replica, in a
+      // handover) may be writing it now. It is given that long before it is replaced or dropped.
+      Instant until = pendingSince.plus(PENDING_PATIENCE);
+      return new KeyPlan(
+          new KeyPlan.AwaitPending(until), base, access, null, until, discard, false);
+    }
     switch (f.secret()) {
       case ISSUE -> {
-        Instant pendingSince =
-            base.pending == null || base.pending.issuedAt == null
-                ? null
-                : Instant.parse(base.pending.issuedAt);
-        if (pendingSince != null && now.isBefore(pendingSince.plus(PENDING_PATIENCE))) {
-          Instant until = pendingSince.plus(PENDING_PATIENCE);
-          return new KeyPlan(
-              new KeyPlan.AwaitPending(until), base, access, null, until, discard, false);
-        }
         return new KeyPlan(
             new Issue(Cause.FIRST, false),
             base,

@@ -162,10 +162,25 @@ class KeyPlannerTest {
             Resume.class,
             NOW),
         row(
-            "a pending key never reached the Secret: drop it",
-            issued(s -> s.pending = pending("Rotate")).secret(Verdict.DROP_STALE_PENDING),
+            "a pending key never reached the Secret in 10 s: drop it",
+            issued(
+                    s -> {
+                      s.pending = pending("Rotate");
+                      s.pending.issuedAt = NOW.minusSeconds(10).toString();
+                    })
+                .secret(Verdict.DROP_STALE_PENDING),
             Resume.class,
             NOW),
+        row(
+            "a pending rotation 3 s old the Secret does not hold yet: its writer gets 10 s",
+            issued(
+                    s -> {
+                      s.pending = pending("Rotate");
+                      s.pending.issuedAt = NOW.minusSeconds(3).toString();
+                    })
+                .secret(Verdict.DROP_STALE_PENDING),
+            KeyPlan.AwaitPending.class,
+            NOW.plusSeconds(7)),
         row(
             "a key being written by another writer, recorded 3 s ago: wait for it",
             fresh()

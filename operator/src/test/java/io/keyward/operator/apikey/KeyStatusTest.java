@@ -387,8 +387,12 @@ class KeyStatusTest {
                                 + "; access key KWCURRENT, KWPREVIOUS was revoked and KWNEXT"
                                 + " issued")),
         row(
-                "a pending key that never reached the Secret is dropped",
-                issued(s -> s.pending = pendingKey("Rotate", null))
+                "a pending key that never reached the Secret (in 10 s) is dropped",
+                issued(
+                        s -> {
+                          s.pending = pendingKey("Rotate", null);
+                          s.pending.issuedAt = NOW.minusSeconds(10).toString();
+                        })
                     .secret(Verdict.DROP_STALE_PENDING),
                 Resume.class,
                 nothing())
