@@ -613,37 +613,51 @@ public final class Bench {
                 })) {
       Sampler sampler = new Sampler(op, opts.heapSampleSeconds());
       double cpu0 = op.cpuSeconds();
+      // The grants in the users' ledgers are the record of the deadlines (a key's status only
+      // mirrors them): set there, one write per user, as if the keys had all been issued
+      // together. renewAt = expiresAt - 14d (the default renewBefore for a 90d key), issued 90d
+      // before expiry: long past limits.minRotationInterval, which would defer it.
+      Map<String, java.util.Set<String>> byUser = new java.util.HashMap<>();
+      for (ApiKey k : keys) {
+        byUser
+            .computeIfAbsent(k.getSpec().user, u -> new java.util.HashSet<>())
+            .add(k.getMetadata().getUid());
+      }
+      List<String> users = List.copyOf(byUser.keySet());
       runAll(
-          keys.size(),
+          users.size(),
           i -> {
-            ApiKey k = keys.get(i);
+            String name = users.get(i);
+            java.util.Set<String> uids = byUser.get(name);
             for (int attempt = 0; ; attempt++) {
-              ApiKeyStatus st = StatusWriter.copyOf(k);
-              // renewAt = expiresAt - 14d (the default renewBefore for a 90d key), issued 90d
-              // before expiry: long past limits.minRotationInterval, which would defer it.
-              st.expiresAt = due.plus(Duration.ofDays(14)).toString();
-              st.issuedAt = due.minus(Duration.ofDays(76)).toString();
-              k.setStatus(st);
+              ApiUser u = client.resources(ApiUser.class).withName(name).get();
+              for (ApiUserStatus.KeyRef ref : u.getStatus().keyRefs) {
+                if (uids.contains(ref.uid) && ref.grant != null) {
+                  ref.grant.expiresAt = due.plus(Duration.ofDays(14)).toString();
+                  ref.grant.issuedAt = due.minus(Duration.ofDays(76)).toString();
+                }
+              }
               try {
-                ApiKey written = client.resource(k).updateStatus();
-                // The operator does not reconcile on status-only changes (its own writes): an
-                // annotation makes it look at the new deadline, as any edit would.
-                client
-                    .resource(written)
-                    .patch(
-                        PatchContext.of(PatchType.JSON_MERGE),
-                        "{\"metadata\":{\"annotations\":{\"bench.keyward.io/due\":\""
-                            + due
-                            + "\"}}}");
+                client.resource(u).updateStatus();
                 return;
               } catch (KubernetesClientException e) {
                 if (e.getCode() != 409 || attempt > 10) {
                   throw e;
                 }
-                k = client.resource(k).get();
               }
             }
           });
+      // An annotation makes the operator look at the new deadline, as any edit would.
+      runAll(
+          keys.size(),
+          i ->
+              client
+                  .resource(keys.get(i))
+                  .patch(
+                      PatchContext.of(PatchType.JSON_MERGE),
+                      "{\"metadata\":{\"annotations\":{\"bench.keyward.io/due\":\""
+                          + due
+                          + "\"}}}"));
       long deadline = System.currentTimeMillis() + Duration.ofSeconds(120).toMillis();
       while (rotatedAt.size() < keys.size() && System.currentTimeMillis() < deadline) {
         Thread.sleep(100);

@@ -111,6 +111,21 @@ final class KeyActions {
     ApiKey key = o.key();
     ApiUser user = o.user();
     KeyGrant grant = o.facts().grant();
+    // A key issued at once (no code to check first) claims its slot and records its pending key
+    // in one write.
+    KeyIssuer.Prepared early = null;
+    KeyGrant earlyGrant = null;
+    if (plan.claimSlot()
+        && plan.step() instanceof Issue first
+        && !first.replaceTampered()
+        && plan.access() != null
+        && !plan.access().awaitsCode()
+        && plan.access().code() != AccessPolicy.CodeUse.CHECK) {
+      early = prepare(o.facts().validation().settings(), plan, reasonOf(first), null, null);
+      earlyGrant =
+          KeyRecord.grantOf(
+              status(o, plan, new Done(key, null, null, early.record(), true, o.user(), grant)));
+    }
     if (plan.claimSlot()) {
       KeySettings s = o.facts().validation().settings();
       KeyLedger.Claimed claimed =
@@ -119,7 +134,8 @@ final class KeyActions {
               new SlotLedger.Slot(ns(key), name(key), key.getMetadata().getUid(), s.type()),
               o.atMostWaiting(),
               o.olderWaiting(),
-              o.orphans());
+              o.orphans(),
+              earlyGrant);
       grantsWritten.accept(claimed.user());
       announcer.reclaimed(o.user(), claimed.reclaimed());
       SlotLedger.Decision d = claimed.decision();
@@ -127,6 +143,10 @@ final class KeyActions {
         return new Done(key, w, null, null, false, claimed.user(), grant);
       }
       user = claimed.user();
+      if (!(d instanceof SlotLedger.Claim)) {
+        // It held its slot after all: the pending key is recorded on its own below.
+        early = null;
+      }
       LOG.info("ApiKey {} claimed a slot of ApiUser {}", o.facts().key(), s.user());
     }
     TotpGuard.Decision code = checkCode(o, plan, attempt);
@@ -158,14 +178,15 @@ final class KeyActions {
       if (i.replaceTampered()) {
         issuer.delete(key, settings.secretName());
       }
-      KeyIssuer.Prepared prepared =
-          prepare(
-              settings,
-              plan,
-              i.cause() == KeyPlan.Cause.SECRET_LOST ? REASON_SECRET_LOST : REASON_ISSUE,
-              null,
-              null);
-      Pending pending = recordPending(o, plan, code, prepared, user, grant);
+      KeyIssuer.Prepared prepared;
+      Pending pending;
+      if (early != null) {
+        prepared = early;
+        pending = new Pending(user, earlyGrant);
+      } else {
+        prepared = prepare(settings, plan, reasonOf(i), null, null);
+        pending = recordPending(o, plan, code, prepared, user, grant);
+      }
       issuer.create(key, settings, prepared);
       return new Done(key, null, code, prepared.record(), false, pending.user(), pending.grant());
     } else if (step instanceof Rotate r) {
@@ -190,6 +211,10 @@ final class KeyActions {
       issuer.syncMetadata(key, settings, o.facts().status());
     }
     return Done.nothing(key, code, user, grant);
+  }
+
+  private static String reasonOf(Issue i) {
+    return i.cause() == KeyPlan.Cause.SECRET_LOST ? REASON_SECRET_LOST : REASON_ISSUE;
   }
 
   /** The ledger as the pending record left it. */

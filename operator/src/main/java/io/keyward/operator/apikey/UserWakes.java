@@ -23,7 +23,8 @@ final class UserWakes {
    * Per user, the last version seen: its account and whether that version woke every key. Asked
    * again about the same version, the answer is the same (an informer may map one event twice).
    */
-  private record Seen(String resourceVersion, Account account, boolean all) {}
+  private record Seen(
+      String resourceVersion, Account account, Set<String> holders, boolean all, boolean any) {}
 
   /**
    * Everything of the user its keys decide on, but the slot ledger: the MFA state, confirmation and
@@ -53,20 +54,30 @@ final class UserWakes {
                 return before;
               }
               Account account = account(user);
+              Set<String> holders = holders(user);
+              boolean all = before == null || !account.equals(before.account());
+              // A write that changed only grants (a key's pending or issued record) changes no
+              // slot: the keys waiting for one have nothing new to decide on.
               return new Seen(
-                  version, account, before == null || !account.equals(before.account()));
+                  version, account, holders, all, all || !holders.equals(before.holders()));
             });
     if (now.all()) {
       return List.copyOf(keys);
     }
-    Set<String> holders =
-        user.getStatus() == null
-            ? Set.of()
-            : user.getStatus().keyRefs.stream()
-                .map(r -> r.uid)
-                .filter(Objects::nonNull)
-                .collect(Collectors.toSet());
+    if (!now.any()) {
+      return List.of();
+    }
+    Set<String> holders = now.holders();
     return keys.stream().filter(k -> !holders.contains(k.getMetadata().getUid())).toList();
+  }
+
+  private static Set<String> holders(ApiUser user) {
+    return user.getStatus() == null || user.getStatus().keyRefs == null
+        ? Set.of()
+        : user.getStatus().keyRefs.stream()
+            .map(r -> r.uid)
+            .filter(Objects::nonNull)
+            .collect(Collectors.toSet());
   }
 
   /** Forgets a deleted user, so a new one of the same name wakes all its keys. */

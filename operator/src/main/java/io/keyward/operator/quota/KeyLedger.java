@@ -61,6 +61,21 @@ public final class KeyLedger {
    */
   public Claimed claim(
       ApiUser cached, Slot slot, int atMostWaiting, IntSupplier olderWaiting, Set<String> orphans) {
+    return claim(cached, slot, atMostWaiting, olderWaiting, orphans, null);
+  }
+
+  /**
+   * As {@link #claim(ApiUser, Slot, int, IntSupplier, Set)}, recording {@code grant} with the slot
+   * in the same write when the slot is claimed (a key about to be issued: its pending record). A
+   * key that already holds its slot gets no grant from this call.
+   */
+  public Claimed claim(
+      ApiUser cached,
+      Slot slot,
+      int atMostWaiting,
+      IntSupplier olderWaiting,
+      Set<String> orphans,
+      ApiUserStatus.KeyGrant grant) {
     UserStatusUpdater.Updated<Claimed> updated =
         updater.update(
             cached,
@@ -73,7 +88,9 @@ public final class KeyLedger {
                   SlotLedger.decide(ledger, limit(user), slot.uid(), atMostWaiting, olderWaiting);
               if (d instanceof SlotLedger.Claim) {
                 List<ApiUserStatus.KeyRef> next = without(status.keyRefs, orphans);
-                next.addAll(refs(List.of(slot)));
+                ApiUserStatus.KeyRef claimed = refs(List.of(slot)).get(0);
+                claimed.grant = grant;
+                next.add(claimed);
                 status.keyRefs = next;
                 return UserStatusUpdater.Step.write(new Claimed(d, reclaimed, null));
               }
