@@ -39,6 +39,7 @@ public final class KeyStatus {
   /** Makes {@code s} the status of a key never issued: no key, no access, phase Pending. */
   static void asNewKey(ApiKeyStatus s) {
     s.accessKey = null;
+    s.secretName = null;
     s.secretFingerprint = null;
     s.algorithm = null;
     s.publicKey = null;

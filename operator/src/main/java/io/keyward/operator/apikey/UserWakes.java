@@ -23,8 +23,7 @@ final class UserWakes {
    * Per user, the last version seen: its account and whether that version woke every key. Asked
    * again about the same version, the answer is the same (an informer may map one event twice).
    */
-  private record Seen(
-      String resourceVersion, Account account, Set<String> holders, boolean all, boolean any) {}
+  private record Seen(String resourceVersion, Account account, Set<String> holders, boolean all) {}
 
   /**
    * Everything of the user its keys decide on, but the slot ledger: the MFA state, confirmation and
@@ -56,16 +55,10 @@ final class UserWakes {
               Account account = account(user);
               Set<String> holders = holders(user);
               boolean all = before == null || !account.equals(before.account());
-              // A write that changed only grants (a key's pending or issued record) changes no
-              // slot: the keys waiting for one have nothing new to decide on.
-              return new Seen(
-                  version, account, holders, all, all || !holders.equals(before.holders()));
+              return new Seen(version, account, holders, all);
             });
     if (now.all()) {
       return List.copyOf(keys);
-    }
-    if (!now.any()) {
-      return List.of();
     }
     Set<String> holders = now.holders();
     return keys.stream().filter(k -> !holders.contains(k.getMetadata().getUid())).toList();

@@ -53,20 +53,6 @@ class UserWakesTest {
   }
 
   @Test
-  void aWriteThatChangesOnlyGrantsWakesNoKey() {
-    List<ApiKey> keys = List.of(key("a"), key("b"));
-    ApiUser u = user("a");
-    wakes.wake(u, keys);
-    ApiUser granted = next(u);
-    granted.getStatus().keyRefs.get(0).grant = new ApiUserStatus.KeyGrant();
-    granted.getStatus().keyRefs.get(0).grant.accessKey = "KWA";
-    assertThat(wakes.wake(granted, keys)).as("a's grant recorded: b still waits").isEmpty();
-    ApiUser freed = next(granted);
-    freed.getStatus().keyRefs.clear();
-    assertThat(names(wakes.wake(freed, keys))).containsExactly("a", "b");
-  }
-
-  @Test
   void aLedgerChangeWakesOnlyTheKeysWithoutASlot() {
     List<ApiKey> keys = List.of(key("a"), key("b"), key("c"));
     assertThat(names(wakes.wake(user("a"), keys))).as("first sight: all").hasSize(3);
