@@ -323,23 +323,7 @@ public class ApiKeyReconciler implements Reconciler<ApiKey>, Cleaner<ApiKey> {
 
   /** Every access key a user's grants record. */
   static List<String> accessKeysOf(ApiUser u) {
-    List<String> keys = new java.util.ArrayList<>();
-    for (ApiUserStatus.KeyRef r : refs(u)) {
-      ApiUserStatus.KeyGrant g = r.grant;
-      if (g == null) {
-        continue;
-      }
-      if (g.accessKey != null) {
-        keys.add(g.accessKey);
-      }
-      if (g.previous != null && g.previous.accessKey != null) {
-        keys.add(g.previous.accessKey);
-      }
-      if (g.pending != null && g.pending.accessKey != null) {
-        keys.add(g.pending.accessKey);
-      }
-    }
-    return keys;
+    return refs(u).stream().flatMap(r -> KeyLedger.accessKeys(r.grant).stream()).toList();
   }
 
   /**

@@ -122,9 +122,7 @@ final class KeyActions {
         && !plan.access().awaitsCode()
         && plan.access().code() != AccessPolicy.CodeUse.CHECK) {
       early = prepare(o.facts().validation().settings(), plan, reasonOf(first), null, null);
-      earlyGrant =
-          KeyRecord.grantOf(
-              status(o, plan, new Done(key, null, null, early.record(), true, o.user(), grant)));
+      earlyGrant = pendingGrant(o, plan, null, early, o.user(), grant);
     }
     if (plan.claimSlot()) {
       KeySettings s = o.facts().validation().settings();
@@ -238,11 +236,22 @@ final class KeyActions {
       // before it starts over): a key is only ever issued on its own user's ledger.
       throw new IllegalStateException("the key's grant is recorded for another user");
     }
-    Done pendingOnly = new Done(o.key(), null, code, prepared.record(), true, user, grant);
-    KeyGrant next = KeyRecord.grantOf(status(o, plan, pendingOnly));
+    KeyGrant next = pendingGrant(o, plan, code, prepared, user, grant);
     ApiUser written = ledger.recordGrant(user, owner, o.key().getMetadata().getUid(), grant, next);
     grantsWritten.accept(written);
     return new Pending(written, next);
+  }
+
+  /** The grant that records {@code prepared} as the key being written. */
+  private KeyGrant pendingGrant(
+      Observation o,
+      KeyPlan plan,
+      TotpGuard.Decision code,
+      KeyIssuer.Prepared prepared,
+      ApiUser user,
+      KeyGrant grant) {
+    Done pendingOnly = new Done(o.key(), null, code, prepared.record(), true, user, grant);
+    return KeyRecord.grantOf(status(o, plan, pendingOnly));
   }
 
   /** The user whose ledger records the key: the one it was issued for, else its spec's. */

@@ -258,18 +258,8 @@ final class KeyAnnouncer {
       return;
     }
     String id = key.getMetadata().getNamespace() + "/" + key.getMetadata().getName();
-    List<String> keys = new ArrayList<>();
-    if (grant.accessKey != null) {
-      keys.add(grant.accessKey);
-    }
-    if (grant.pending != null && grant.pending.accessKey != null) {
-      keys.add(grant.pending.accessKey);
-    }
-    if (grant.previous != null && grant.previous.accessKey != null) {
-      keys.add(grant.previous.accessKey);
-    }
     String user = key.getSpec() == null ? null : key.getSpec().user;
-    for (String accessKey : keys) {
+    for (String accessKey : io.keyward.operator.quota.KeyLedger.accessKeys(grant)) {
       audit.record(AuditLog.Action.REVOKED, id, user, accessKey, "deleted");
       events.normal(
           key,

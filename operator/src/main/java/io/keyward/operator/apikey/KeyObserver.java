@@ -188,7 +188,7 @@ final class KeyObserver {
       if (d instanceof SlotLedger.Wait) {
         // Only when a key waits does a slot whose key vanished (deleted without its finalizer,
         // or while no operator ran) matter: it is released by this key's claim.
-        orphans = orphans(ledger);
+        orphans = KeyLedger.vanished(ledger, cachedKey, client, namespace -> true);
         if (!orphans.isEmpty()) {
           d = SlotLedger.decide(SlotLedger.without(ledger, orphans), limit, uid, atMost, older);
         }
@@ -279,41 +279,6 @@ final class KeyObserver {
       }
     }
     return null;
-  }
-
-  /**
-   * Slots whose key no longer exists. The cache shows most keys; one it does not show, or shows
-   * with another uid, is looked up on the server, since the cache may lag behind a key that just
-   * claimed (on another replica). A uid never comes back, so an orphan stays one.
-   */
-  private Set<String> orphans(List<SlotLedger.Slot> ledger) {
-    Set<String> orphans = new java.util.HashSet<>();
-    for (SlotLedger.Slot slot : ledger) {
-      Optional<ApiKey> cached = cachedKey.apply(slot.namespace(), slot.name());
-      if (cached.isPresent() && slot.uid().equals(cached.get().getMetadata().getUid())) {
-        continue;
-      }
-      ApiKey live;
-      try {
-        live =
-            client
-                .resources(ApiKey.class)
-                .inNamespace(slot.namespace())
-                .withName(slot.name())
-                .get();
-      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-        if (e.getCode() == 403) {
-          // A namespace this operator does not watch (watchNamespaces was narrowed): its key
-          // may well exist, so its slot stays.
-          continue;
-        }
-        throw e;
-      }
-      if (live == null || !slot.uid().equals(live.getMetadata().getUid())) {
-        orphans.add(slot.uid());
-      }
-    }
-    return orphans;
   }
 
   /** Keys of the same user, without a slot, that could take one and are older than this one. */

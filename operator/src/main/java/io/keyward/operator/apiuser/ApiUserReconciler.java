@@ -161,33 +161,14 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
     if (user.getStatus() == null || user.getStatus().keyRefs == null || keys == null) {
       return;
     }
-    Set<String> gone = new java.util.HashSet<>();
-    for (ApiUserStatus.KeyRef ref : user.getStatus().keyRefs) {
-      if (ref.uid == null
-          || ref.namespace == null
-          || ref.name == null
-          || !(config.watchNamespaces().isEmpty()
-              || config.watchNamespaces().contains(ref.namespace))) {
-        // A namespace this operator does not watch is another operator's to look after.
-        continue;
-      }
-      Optional<ApiKey> cached = keys.get(new ResourceID(ref.name, ref.namespace));
-      if (cached.isPresent() && ref.uid.equals(cached.get().getMetadata().getUid())) {
-        continue;
-      }
-      ApiKey live;
-      try {
-        live = client.resources(ApiKey.class).inNamespace(ref.namespace).withName(ref.name).get();
-      } catch (KubernetesClientException e) {
-        if (e.getCode() == 403) {
-          continue; // a namespace not watched: its key may well exist
-        }
-        throw e;
-      }
-      if (live == null || !ref.uid.equals(live.getMetadata().getUid())) {
-        gone.add(ref.uid);
-      }
-    }
+    // A namespace this operator does not watch is another operator's to look after.
+    Set<String> gone =
+        KeyLedger.vanished(
+            KeyLedger.slots(user),
+            (namespace, name) -> keys.get(new ResourceID(name, namespace)),
+            client,
+            namespace ->
+                config.watchNamespaces().isEmpty() || config.watchNamespaces().contains(namespace));
     if (gone.isEmpty()) {
       return;
     }
@@ -202,7 +183,7 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
               .findFirst()
               .orElse(null);
       if (grant != null) {
-        for (String accessKey : grantedKeys(grant)) {
+        for (String accessKey : KeyLedger.accessKeys(grant)) {
           audit.record(
               AuditLog.Action.REVOKED, released.id(), name, accessKey, "key gone without cleanup");
         }
@@ -216,20 +197,6 @@ public class ApiUserReconciler implements Reconciler<ApiUser> {
               + " reclaimed and its grant revoked: the key no longer"
               + " exists");
     }
-  }
-
-  private static List<String> grantedKeys(ApiUserStatus.KeyGrant g) {
-    List<String> keys = new java.util.ArrayList<>();
-    if (g.accessKey != null) {
-      keys.add(g.accessKey);
-    }
-    if (g.previous != null && g.previous.accessKey != null) {
-      keys.add(g.previous.accessKey);
-    }
-    if (g.pending != null && g.pending.accessKey != null) {
-      keys.add(g.pending.accessKey);
-    }
-    return keys;
   }
 
   /** The user an enrolment Secret is named for: {@code <user>-totp}. */

@@ -1,5 +1,8 @@
 package io.keyward.operator.quota;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.config.KeywardConfig;
@@ -141,6 +144,69 @@ public final class KeyLedger {
       return java.util.Optional.empty();
     }
     return status.keyRefs.stream().filter(r -> uid.equals(r.uid)).findFirst();
+  }
+
+  /** The access keys a grant records, in this order: current, pending, previous. */
+  public static List<String> accessKeys(ApiUserStatus.KeyGrant g) {
+    List<String> keys = new java.util.ArrayList<>();
+    if (g == null) {
+      return keys;
+    }
+    if (g.accessKey != null) {
+      keys.add(g.accessKey);
+    }
+    if (g.pending != null && g.pending.accessKey != null) {
+      keys.add(g.pending.accessKey);
+    }
+    if (g.previous != null && g.previous.accessKey != null) {
+      keys.add(g.previous.accessKey);
+    }
+    return keys;
+  }
+
+  /**
+   * The uids of the slots whose key no longer exists. A cache shows most keys; one it does not
+   * show, or shows with another uid, is looked up on the server, since the cache may lag behind a
+   * key that just claimed (on another replica). A uid never comes back, so a key gone is gone for
+   * good. A slot in a namespace not {@code watched}, or one the server refuses to show (403: a
+   * namespace this operator may no longer read), stays: its key may well exist.
+   */
+  public static Set<String> vanished(
+      List<Slot> slots,
+      java.util.function.BiFunction<String, String, java.util.Optional<ApiKey>> cached,
+      KubernetesClient client,
+      java.util.function.Predicate<String> watched) {
+    Set<String> gone = new java.util.HashSet<>();
+    for (Slot slot : slots) {
+      if (slot.uid() == null
+          || slot.namespace() == null
+          || slot.name() == null
+          || !watched.test(slot.namespace())) {
+        continue;
+      }
+      java.util.Optional<ApiKey> seen = cached.apply(slot.namespace(), slot.name());
+      if (seen.isPresent() && slot.uid().equals(seen.get().getMetadata().getUid())) {
+        continue;
+      }
+      ApiKey live;
+      try {
+        live =
+            client
+                .resources(ApiKey.class)
+                .inNamespace(slot.namespace())
+                .withName(slot.name())
+                .get();
+      } catch (KubernetesClientException e) {
+        if (e.getCode() == 403) {
+          continue;
+        }
+        throw e;
+      }
+      if (live == null || !slot.uid().equals(live.getMetadata().getUid())) {
+        gone.add(slot.uid());
+      }
+    }
+    return gone;
   }
 
   /** A grant's record changed since it was read: the caller reads again and decides again. */

@@ -9,13 +9,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiUser;
@@ -399,29 +395,6 @@ class SealedSeedIT {
                 .endSubject()
                 .build())
         .createOr(existing -> existing.update());
-    String token =
-        client()
-            .serviceAccounts()
-            .inNamespace(NS)
-            .withName("tenant")
-            .tokenRequest(
-                new TokenRequestBuilder()
-                    .withNewSpec()
-                    .withExpirationSeconds(3600L)
-                    .endSpec()
-                    .build())
-            .getStatus()
-            .getToken();
-    Config admin = client().getConfiguration();
-    return new KubernetesClientBuilder()
-        .withConfig(
-            new ConfigBuilder(Config.empty())
-                .withMasterUrl(admin.getMasterUrl())
-                .withCaCertData(admin.getCaCertData())
-                .withCaCertFile(admin.getCaCertFile())
-                .withTrustCerts(admin.isTrustCerts())
-                .withOauthToken(token)
-                .build())
-        .build();
+    return ChartRbac.tokenClient(ChartRbac.token(NS, "tenant"), new RequestAudit());
   }
 }

@@ -3,16 +3,12 @@ package io.keyward.operator.it;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 
 /**
  * The tenant of the security model, with a token of its own: a ServiceAccount whose Role in one
@@ -59,29 +55,6 @@ final class Tenant {
             .endSubject()
             .build();
     admin.resource(binding).createOr(existing -> existing.update());
-    String token =
-        admin
-            .serviceAccounts()
-            .inNamespace(namespace)
-            .withName(name)
-            .tokenRequest(
-                new TokenRequestBuilder()
-                    .withNewSpec()
-                    .withExpirationSeconds(3600L)
-                    .endSpec()
-                    .build())
-            .getStatus()
-            .getToken();
-    Config a = admin.getConfiguration();
-    Config config =
-        new ConfigBuilder(Config.empty())
-            .withMasterUrl(a.getMasterUrl())
-            .withCaCertData(a.getCaCertData())
-            .withCaCertFile(a.getCaCertFile())
-            .withTrustCerts(a.isTrustCerts())
-            .withOauthToken(token)
-            .withNamespace(namespace)
-            .build();
-    return new KubernetesClientBuilder().withConfig(config).build();
+    return ChartRbac.tokenClient(ChartRbac.token(namespace, name), new RequestAudit());
   }
 }

@@ -245,6 +245,37 @@ class KeyLedgerTest {
     assertThat(KeyLedger.grant(read("kept"), "a")).contains(grant("KWA"));
   }
 
+  @Test
+  void theKeysOfAGrantAreCurrentPendingPrevious() {
+    ApiUserStatus.KeyGrant g = grant("KWCURRENT");
+    g.pending = new io.keyward.operator.api.ApiKeyStatus.PendingKey();
+    g.pending.accessKey = "KWPENDING";
+    g.previous = new io.keyward.operator.api.ApiKeyStatus.PreviousKey();
+    g.previous.accessKey = "KWPREVIOUS";
+    assertThat(KeyLedger.accessKeys(g)).containsExactly("KWCURRENT", "KWPENDING", "KWPREVIOUS");
+    assertThat(KeyLedger.accessKeys(null)).isEmpty();
+  }
+
+  @Test
+  void aSlotIsVanishedOnlyWhenTheServerHasNoKeyOfItsUidInAWatchedNamespace() {
+    io.keyward.operator.api.ApiKey live = new io.keyward.operator.api.ApiKey();
+    live.setMetadata(new ObjectMetaBuilder().withName("key-live").withNamespace("ns").build());
+    live.setSpec(new io.keyward.operator.api.ApiKeySpec());
+    live = client.resource(live).create();
+    Slot kept = new Slot("ns", "key-live", live.getMetadata().getUid(), "spot");
+    Slot replaced = new Slot("ns", "key-live", "an-older-uid", "spot");
+    Slot gone = new Slot("ns", "key-gone", "gone-uid", "spot");
+    Slot elsewhere = new Slot("other", "key-gone", "elsewhere-uid", "spot");
+
+    assertThat(
+            KeyLedger.vanished(
+                List.of(kept, replaced, gone, elsewhere),
+                (namespace, name) -> java.util.Optional.empty(),
+                client,
+                "ns"::equals))
+        .containsExactlyInAnyOrder("an-older-uid", "gone-uid");
+  }
+
   private static ApiUserStatus.KeyGrant grant(String accessKey) {
     ApiUserStatus.KeyGrant g = new ApiUserStatus.KeyGrant();
     g.accessKey = accessKey;
