@@ -9,10 +9,11 @@ import org.slf4j.spi.LoggingEventBuilder;
 /**
  * One audit record per security-relevant act (issue, rotation, extension, revocation, expiry,
  * verification, a change of an account's settings or its TOTP enrolment) on its own logger, {@code
- * keyward.audit}. The facts are SLF4J key-value pairs, which {@link LogLineEncoder} writes as
- * fields of the log line's JSON object: a value (an annotation value in a rotation's cause, say)
- * stays inside its field and cannot add a field or a record. A record names the key, the user and
- * the access key, and no method here has a parameter that could carry secret material.
+ * keyward.audit}. The facts are SLF4J key-value pairs, which {@link
+ * io.keyward.logging.LogLineEncoder} writes as fields of the log line's JSON object: a value (an
+ * annotation value in a rotation's cause, say) stays inside its field and cannot add a field or a
+ * record. A record names the key, the user and the access key, and no method here has a parameter
+ * that could carry secret material.
  */
 public final class AuditLog {
   /** The audit trail's logger: an audit consumer selects the records by it. */

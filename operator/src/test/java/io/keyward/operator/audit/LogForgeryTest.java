@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
+import io.keyward.logging.LogLineEncoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URL;

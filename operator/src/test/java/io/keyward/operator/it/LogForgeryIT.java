@@ -7,11 +7,11 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.keyward.logging.LogLineEncoder;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeySpec;
 import io.keyward.operator.apikey.ApiKeyReconciler;
 import io.keyward.operator.audit.AuditLog;
-import io.keyward.operator.audit.LogLineEncoder;
 import io.keyward.operator.validation.Excerpt;
 import java.nio.file.Files;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.keyward.operator.audit;
+package io.keyward.logging;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
@@ -36,12 +36,12 @@ import org.slf4j.event.KeyValuePair;
  *
  * <p>The JSON object: {@code time} (UTC, milliseconds), {@code level}, {@code logger}, {@code
  * thread}, {@code message} (formatted), then the event's SLF4J key-value pairs as fields of their
- * own (the audit records' facts, see {@link AuditLog}), and {@code exception} (the stack trace as
- * one string) when there is one. A pair's key never replaces a field: a key that is taken (one of
- * the fields above, or a repeat) is written as {@code kv.<key>}. Logback's own JsonEncoder is not
- * used: it leaves U+2028/U+2029 and U+0085 as they are, puts the pairs in a list of one-field
- * objects, and adds numeric fields (sequence numbers, nanoseconds) that look like TOTP codes to a
- * leak search.
+ * own (the audit records' facts, see the operator's {@code AuditLog} and the verifier's {@code
+ * RefusalAudit}), and {@code exception} (the stack trace as one string) when there is one. A pair's
+ * key never replaces a field: a key that is taken (one of the fields above, or a repeat) is written
+ * as {@code kv.<key>}. Logback's own JsonEncoder is not used: it leaves U+2028/U+2029 and U+0085 as
+ * they are, puts the pairs in a list of one-field objects, and adds numeric fields (sequence
+ * numbers, nanoseconds) that look like TOTP codes to a leak search.
  */
 public class LogLineEncoder extends EncoderBase<ILoggingEvent> {
   /** The fields every JSON line has (exception when there is one). */
