@@ -76,3 +76,39 @@ namespaces, in a Role of each watched namespace otherwise. */}}
   resources: ["deployments", "statefulsets", "daemonsets"]
   verbs: ["get", "patch"]
 {{- end -}}
+
+{{- define "keyward.verifier.fullname" -}}
+{{- printf "%s-verifier" (include "keyward.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "keyward.verifier.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}-verifier
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "keyward.verifier.labels" -}}
+{{ include "keyward.verifier.selectorLabels" . }}
+app.kubernetes.io/component: verifier
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{/* verifier.config.watchNamespaces as a JSON list without empty or repeated names. */}}
+{{- define "keyward.verifier.watchedNamespaces" -}}
+{{- splitList "," (.Values.verifier.config.watchNamespaces | default "") | compact | uniq | toJson -}}
+{{- end -}}
+
+{{/* What the verifier reads in a namespace of keys, and the one thing it writes: a key's
+last use (status.lastUsedAt, by merge patch). Never a write on Secrets. */}}
+{{- define "keyward.verifier.keyRules" -}}
+- apiGroups: ["keyward.io"]
+  resources: ["apikeys"]
+  verbs: ["list", "watch"]
+- apiGroups: ["keyward.io"]
+  resources: ["apikeys/status"]
+  verbs: ["patch"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["list", "watch"]
+{{- end -}}

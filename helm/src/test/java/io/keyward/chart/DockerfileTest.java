@@ -76,6 +76,34 @@ class DockerfileTest {
   }
 
   @Test
+  void theVerifierStageRunsTheVerifierJarAsTheChartsNonRootUser() throws Exception {
+    List<String> lines = lines();
+    int from = lines.indexOf("FROM eclipse-temurin:17-jre AS verifier");
+    assertThat(from).as("a stage named verifier").isPositive();
+    int end = from + 1;
+    while (end < lines.size() && !lines.get(end).startsWith("FROM ")) {
+      end++;
+    }
+    List<String> stage = lines.subList(from, end);
+    assertThat(stage)
+        .contains(
+            "COPY --from=build /src/verifier/target/keyward-verifier.jar /app/keyward-verifier.jar")
+        .contains("ENTRYPOINT [\"java\", \"-jar\", \"/app/keyward-verifier.jar\"]");
+    assertThat(Files.readString(ROOT.resolve("verifier/pom.xml")))
+        .contains("<finalName>keyward-verifier</finalName>");
+    String user =
+        stage.stream().filter(l -> l.startsWith("USER ")).reduce((a, b) -> b).orElseThrow();
+    Map<String, Object> values = Map.of("verifier.enabled", true, "verifier.proxyPort", 0);
+    Deployment d =
+        Chart.all(Chart.render("keyward-system", values), Deployment.class).stream()
+            .filter(x -> x.getMetadata().getName().endsWith("-verifier"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(d.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsUser())
+        .isEqualTo(Long.parseLong(user.substring(5).split(":")[0]));
+  }
+
+  @Test
   void theBuildStageHasEveryFileMavenReadsToBuildTheOperator() throws Exception {
     List<String> stage = buildStage();
     assertThat(stage)
