@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Accepts each signature once. A signature is remembered only while its timestamp is still inside
  * its window: after that the window check refuses it anyway, so it is forgotten. Signatures are
  * kept in buckets by the second their window ends, and a whole bucket is dropped when that second
- * has passed; memory is therefore the accepted rate times the window, and never more than {@code
+ * has passed; memory is therefore the accepted rate times how long each is remembered (the verifier
+ * remembers each for at least the longest window a client may ask for), and never more than {@code
  * maxEntries}: when full, a new signature is refused as {@link Use#FULL} (the verifier answers
  * unavailable) rather than forgetting one that could then be replayed.
  */

@@ -32,6 +32,14 @@ public final class Verifier {
   private static final ThreadLocal<MessageDigest> SHA256 =
       ThreadLocal.withInitial(Verifier::newSha256);
 
+  /**
+   * How long a signature is remembered at least: the longest receive window a client may ask for.
+   * Not every scheme signs its window (Keyward's {@code KW-RECV-WINDOW} is outside the string to
+   * sign), so a request captured with a window of 5 s could be sent again after 5 s with a window
+   * of 60 s and pass the window check; it is still remembered then.
+   */
+  static final long LONGEST_RECEIVE_WINDOW_MILLIS = 60_000;
+
   private final KeyDirectory keys;
   private final RouteTable routes;
   private final List<Scheme> schemes;
@@ -155,8 +163,8 @@ public final class Verifier {
     if (!signatureMatches(key, parts)) {
       return refuse(name, Reason.BAD_SIGNATURE, parts.accessKey(), key);
     }
-    switch (replay.offer(
-        key.accessKey(), parts.signature(), ts + parts.windowBeforeMillis(), now)) {
+    long staleAt = ts + Math.max(parts.windowBeforeMillis(), LONGEST_RECEIVE_WINDOW_MILLIS);
+    switch (replay.offer(key.accessKey(), parts.signature(), staleAt, now)) {
       case REPLAYED:
         return refuse(name, Reason.REPLAYED, parts.accessKey(), key);
       case FULL:

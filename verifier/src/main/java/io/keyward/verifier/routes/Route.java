@@ -27,6 +27,19 @@ public record Route(String method, String path, Permission permission) {
     if (path.length() > 1 && path.endsWith("/") && !path.endsWith("/**")) {
       throw new IllegalArgumentException("routes[].path: no trailing / (use /** for a subtree)");
     }
+    String fixed = path.endsWith("/**") ? path.substring(0, path.length() - 3) : path;
+    for (String segment : fixed.isEmpty() ? new String[0] : RouteTable.segments(fixed)) {
+      if (segment.contains("*") && !segment.equals("*")) {
+        throw new IllegalArgumentException(
+            "routes[].path: * stands for one whole segment, and /** may only end the path");
+      }
+    }
+    if (!fixed.isEmpty() && !RouteTable.normal(fixed)) {
+      // Such a route could never match: requests in this form are refused before lookup.
+      throw new IllegalArgumentException(
+          "routes[].path: no empty or dot segments, no ; # \\ or raw non-ASCII, and no"
+              + " percent-escapes of letters, digits, -._~ or /");
+    }
     if (permission == null) {
       throw new IllegalArgumentException("routes[].permission: read, trade or withdraw");
     }
