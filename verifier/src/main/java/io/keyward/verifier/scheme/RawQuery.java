@@ -74,8 +74,16 @@ final class RawQuery {
         if (pairs.size() == MAX_PAIRS) {
           throw new Malformed(field + ": at most " + MAX_PAIRS + " parameters");
         }
-        int eq = source.indexOf('=', start);
-        pairs.add(new Pair(source, start, end, eq >= 0 && eq < end ? eq : -1));
+        // Within the pair only: an indexOf to the end of the text would make a query of many
+        // pairs without '=' cost pairs x length.
+        int eq = -1;
+        for (int i = start; i < end; i++) {
+          if (source.charAt(i) == '=') {
+            eq = i;
+            break;
+          }
+        }
+        pairs.add(new Pair(source, start, end, eq));
       }
       start = end + 1;
     }

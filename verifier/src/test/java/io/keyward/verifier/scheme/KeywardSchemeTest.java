@@ -184,6 +184,7 @@ class KeywardSchemeTest {
     String manyPairs = "a=1&".repeat(10_000);
     String oneMegabyte = "a=" + "x".repeat(1 << 20);
     String ampersands = "&".repeat(1 << 20);
+    String pairsWithoutEquals = "a&".repeat(999) + "b".repeat(1 << 20) + "=1";
     assertTimeoutPreemptively(
         Duration.ofSeconds(10),
         () -> {
@@ -205,6 +206,16 @@ class KeywardSchemeTest {
                           .payload(),
                       StandardCharsets.UTF_8))
               .isEqualTo("1\nGET\n/\n\n" + EMPTY_SHA256);
+          assertThat(
+                  new String(
+                      scheme
+                          .read(
+                              signed(TestRequest.get("/").query(pairsWithoutEquals), "1", good)
+                                  .build())
+                          .payload(),
+                      StandardCharsets.UTF_8))
+              .startsWith("1\nGET\n/\na=&a=&")
+              .contains("&" + "b".repeat(1 << 20) + "=1\n");
         });
   }
 
