@@ -174,13 +174,21 @@ public final class Verifier {
     }
   }
 
+  /**
+   * The one scheme whose key header or parameter the request carries; null when none does, or when
+   * two do (which one signed it is then a guess, so the request is refused as malformed).
+   */
   private Scheme detect(RequestView request) {
+    Scheme found = null;
     for (Scheme s : schemes) {
       if (s.claims(request)) {
-        return s;
+        if (found != null) {
+          return null;
+        }
+        found = s;
       }
     }
-    return null;
+    return found;
   }
 
   private static Verdict refuse(String scheme, Reason reason, String accessKey, KeyEntry key) {
