@@ -39,6 +39,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
     // A string, not a date: kubectl renders future dates as <invalid>.
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
+    name = "Last Used",
+    jsonPath = ".status.lastUsedAt",
+    type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(
     name = "Note",
     jsonPath = ".spec.note",
     type = AdditionalPrinterColumn.Type.STRING,

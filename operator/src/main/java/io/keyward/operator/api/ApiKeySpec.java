@@ -114,6 +114,11 @@ public class ApiKeySpec {
   @Pattern("^(HmacSHA256|Ed25519)$")
   public String algorithm;
 
+  @JsonPropertyDescription(
+      "Generate a passphrase with the key, for OKX-compatible signing (OK-ACCESS-PASSPHRASE)")
+  @Default("false")
+  public Boolean passphrase;
+
   @JsonPropertyDescription("The Secret that receives the key material.")
   public SecretTemplate secretTemplate;
 

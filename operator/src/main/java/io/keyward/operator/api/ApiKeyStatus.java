@@ -23,6 +23,10 @@ public class ApiKeyStatus {
   @JsonPropertyDescription("Ed25519 only: the verifying key (PEM).")
   public String publicKey;
 
+  @JsonPropertyDescription(
+      "sha256:<hex> of the passphrase as stored in the Secret; absent when the key has none.")
+  public String passphraseFingerprint;
+
   public String algorithm;
   public String issuedAt;
   public String expiresAt;
@@ -53,6 +57,11 @@ public class ApiKeyStatus {
 
   public Long observedGeneration;
 
+  @JsonPropertyDescription(
+      "When the verifier last accepted a request signed with this key (written by the verifier at"
+          + " most once a minute; informational, not a record of authority)")
+  public String lastUsedAt;
+
   /** The previous key of a rotation. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class PreviousKey {
@@ -62,6 +71,9 @@ public class ApiKeyStatus {
 
     @JsonPropertyDescription("Ed25519 only: the previous key's verifying key (PEM).")
     public String publicKey;
+
+    @JsonPropertyDescription("sha256:<hex> of the previous key's passphrase, if it has one.")
+    public String passphraseFingerprint;
 
     @JsonPropertyDescription("End of the grace period: the previous key verifies until then.")
     public String validUntil;
@@ -73,12 +85,14 @@ public class ApiKeyStatus {
           && java.util.Objects.equals(secretFingerprint, o.secretFingerprint)
           && java.util.Objects.equals(algorithm, o.algorithm)
           && java.util.Objects.equals(publicKey, o.publicKey)
+          && java.util.Objects.equals(passphraseFingerprint, o.passphraseFingerprint)
           && java.util.Objects.equals(validUntil, o.validUntil);
     }
 
     @Override
     public int hashCode() {
-      return java.util.Objects.hash(accessKey, secretFingerprint, algorithm, publicKey, validUntil);
+      return java.util.Objects.hash(
+          accessKey, secretFingerprint, algorithm, publicKey, passphraseFingerprint, validUntil);
     }
   }
 
@@ -112,6 +126,10 @@ public class ApiKeyStatus {
     public String secretFingerprint;
     public String algorithm;
     public String publicKey;
+
+    @JsonPropertyDescription("sha256:<hex> of the passphrase written with the key, if any.")
+    public String passphraseFingerprint;
+
     public String issuedAt;
     public String expiresAt;
 
@@ -132,6 +150,7 @@ public class ApiKeyStatus {
           && java.util.Objects.equals(secretFingerprint, o.secretFingerprint)
           && java.util.Objects.equals(algorithm, o.algorithm)
           && java.util.Objects.equals(publicKey, o.publicKey)
+          && java.util.Objects.equals(passphraseFingerprint, o.passphraseFingerprint)
           && java.util.Objects.equals(issuedAt, o.issuedAt)
           && java.util.Objects.equals(expiresAt, o.expiresAt)
           && java.util.Objects.equals(reason, o.reason)
@@ -146,6 +165,7 @@ public class ApiKeyStatus {
           secretFingerprint,
           algorithm,
           publicKey,
+          passphraseFingerprint,
           issuedAt,
           expiresAt,
           reason,
@@ -157,11 +177,22 @@ public class ApiKeyStatus {
   @Override
   public boolean equals(Object other) {
     return other instanceof ApiKeyStatus o
+        && sameApartFromLastUse(o)
+        && java.util.Objects.equals(lastUsedAt, o.lastUsedAt);
+  }
+
+  /**
+   * Whether {@code o} says the same as this status in everything but {@link #lastUsedAt}: the
+   * verifier's writes of that field alone are no change the operator reconciles.
+   */
+  public boolean sameApartFromLastUse(ApiKeyStatus o) {
+    return o != null
         && java.util.Objects.equals(phase, o.phase)
         && java.util.Objects.equals(accessKey, o.accessKey)
         && java.util.Objects.equals(secretName, o.secretName)
         && java.util.Objects.equals(secretFingerprint, o.secretFingerprint)
         && java.util.Objects.equals(publicKey, o.publicKey)
+        && java.util.Objects.equals(passphraseFingerprint, o.passphraseFingerprint)
         && java.util.Objects.equals(algorithm, o.algorithm)
         && java.util.Objects.equals(issuedAt, o.issuedAt)
         && java.util.Objects.equals(expiresAt, o.expiresAt)
@@ -183,6 +214,7 @@ public class ApiKeyStatus {
         secretName,
         secretFingerprint,
         publicKey,
+        passphraseFingerprint,
         algorithm,
         issuedAt,
         expiresAt,
@@ -193,6 +225,7 @@ public class ApiKeyStatus {
         lastHandledRotate,
         lastHandledRenew,
         conditions,
-        observedGeneration);
+        observedGeneration,
+        lastUsedAt);
   }
 }

@@ -95,6 +95,11 @@ public class ApiUserStatus {
     @JsonPropertyDescription("Ed25519 only: the verifying key (PEM).")
     public String publicKey;
 
+    @JsonPropertyDescription(
+        "sha256:<hex> of the passphrase as stored in the Secret (OKX-compatible signing); absent"
+            + " when the key has none.")
+    public String passphraseFingerprint;
+
     public String issuedAt;
     public String expiresAt;
 
@@ -120,6 +125,7 @@ public class ApiUserStatus {
           && java.util.Objects.equals(secretFingerprint, o.secretFingerprint)
           && java.util.Objects.equals(algorithm, o.algorithm)
           && java.util.Objects.equals(publicKey, o.publicKey)
+          && java.util.Objects.equals(passphraseFingerprint, o.passphraseFingerprint)
           && java.util.Objects.equals(issuedAt, o.issuedAt)
           && java.util.Objects.equals(expiresAt, o.expiresAt)
           && java.util.Objects.equals(permissions, o.permissions)
@@ -136,6 +142,7 @@ public class ApiUserStatus {
           secretFingerprint,
           algorithm,
           publicKey,
+          passphraseFingerprint,
           issuedAt,
           expiresAt,
           permissions,

@@ -55,6 +55,7 @@ public final class KeyRecord {
     s.secretFingerprint = grant.secretFingerprint;
     s.algorithm = grant.algorithm;
     s.publicKey = grant.publicKey;
+    s.passphraseFingerprint = grant.passphraseFingerprint;
     s.issuedAt = grant.issuedAt;
     s.expiresAt = grant.expiresAt;
     s.previous = KeyStatus.copyPrevious(grant.previous);
@@ -94,6 +95,7 @@ public final class KeyRecord {
     g.secretFingerprint = s.secretFingerprint;
     g.algorithm = s.algorithm;
     g.publicKey = s.publicKey;
+    g.passphraseFingerprint = s.passphraseFingerprint;
     g.issuedAt = s.issuedAt;
     g.expiresAt = s.expiresAt;
     if (s.effective != null) {
@@ -127,6 +129,8 @@ public final class KeyRecord {
     claim(fields, "accessKey", read.accessKey, trusted.accessKey);
     claim(fields, "secretFingerprint", read.secretFingerprint, trusted.secretFingerprint);
     claim(fields, "publicKey", read.publicKey, trusted.publicKey);
+    claim(
+        fields, "passphraseFingerprint", read.passphraseFingerprint, trusted.passphraseFingerprint);
     claim(fields, "issuedAt", read.issuedAt, trusted.issuedAt);
     claim(fields, "expiresAt", read.expiresAt, trusted.expiresAt);
     claim(fields, "secretName", read.secretName, trusted.secretName);

@@ -43,6 +43,7 @@ public final class KeyStatus {
     s.secretFingerprint = null;
     s.algorithm = null;
     s.publicKey = null;
+    s.passphraseFingerprint = null;
     s.issuedAt = null;
     s.expiresAt = null;
     s.renewAt = null;
@@ -309,6 +310,7 @@ public final class KeyStatus {
         previous.secretFingerprint = s.secretFingerprint;
         previous.algorithm = s.algorithm;
         previous.publicKey = s.publicKey;
+        previous.passphraseFingerprint = s.passphraseFingerprint;
         previous.validUntil = p.previousValidUntil;
         s.previous = previous;
       }
@@ -320,6 +322,7 @@ public final class KeyStatus {
     s.secretFingerprint = p.secretFingerprint;
     s.algorithm = p.algorithm;
     s.publicKey = p.publicKey;
+    s.passphraseFingerprint = p.passphraseFingerprint;
     s.issuedAt = p.issuedAt;
     s.expiresAt = p.expiresAt;
     s.pending = null;

@@ -31,6 +31,13 @@ public final class CredentialSecret {
   public static final String DATA_PREVIOUS_ACCESS_KEY = "previousAccessKey";
 
   public static final String DATA_PREVIOUS_SECRET_KEY = "previousSecretKey";
+
+  /** A key with a passphrase (OKX-compatible signing) holds it here, written once with the key. */
+  public static final String DATA_PASSPHRASE = "passphrase";
+
+  /** During a Rotate grace period: the replaced key's passphrase, if it had one. */
+  public static final String DATA_PREVIOUS_PASSPHRASE = "previousPassphrase";
+
   public static final String ANN_PREVIOUS_ACCESS_KEY = "keyward.io/previous-access-key";
   public static final String ANN_PREVIOUS_VALID_UNTIL = "keyward.io/previous-valid-until";
 
@@ -60,8 +67,9 @@ public final class CredentialSecret {
   /**
    * The Secret after a rotation: the new key under the spec's data key names, and, when the
    * replaced key keeps verifying for a grace period, that key's values moved as they are (still
-   * encoded) to {@code previousAccessKey} and {@code previousSecretKey}. Keeps {@code current}'s
-   * resourceVersion, so the update fails if the Secret changed since it was read.
+   * encoded) to {@code previousAccessKey} and {@code previousSecretKey} (and its passphrase, if it
+   * had one, to {@code previousPassphrase}). Keeps {@code current}'s resourceVersion, so the update
+   * fails if the Secret changed since it was read.
    */
   public static Secret rotated(
       Secret current,
@@ -79,6 +87,10 @@ public final class CredentialSecret {
       String[] names = dataKeys(current, settings.accessKeyName(), settings.secretKeyName());
       data.put(DATA_PREVIOUS_ACCESS_KEY, current.getData().get(names[0]));
       data.put(DATA_PREVIOUS_SECRET_KEY, current.getData().get(names[1]));
+      String passphrase = current.getData().get(DATA_PASSPHRASE);
+      if (passphrase != null) {
+        data.put(DATA_PREVIOUS_PASSPHRASE, passphrase);
+      }
       annotations.put(ANN_PREVIOUS_ACCESS_KEY, annotation(current, ANN_ACCESS_KEY));
       annotations.put(ANN_PREVIOUS_VALID_UNTIL, previousValidUntil.toString());
     }
@@ -98,6 +110,7 @@ public final class CredentialSecret {
     Map<String, String> data = new LinkedHashMap<>(current.getData());
     data.remove(DATA_PREVIOUS_ACCESS_KEY);
     data.remove(DATA_PREVIOUS_SECRET_KEY);
+    data.remove(DATA_PREVIOUS_PASSPHRASE);
     Map<String, String> annotations = new LinkedHashMap<>(current.getMetadata().getAnnotations());
     annotations.remove(ANN_PREVIOUS_ACCESS_KEY);
     annotations.remove(ANN_PREVIOUS_VALID_UNTIL);
@@ -113,7 +126,8 @@ public final class CredentialSecret {
   public static boolean hasPrevious(Secret secret) {
     return secret.getData() != null
         && (secret.getData().containsKey(DATA_PREVIOUS_ACCESS_KEY)
-            || secret.getData().containsKey(DATA_PREVIOUS_SECRET_KEY));
+            || secret.getData().containsKey(DATA_PREVIOUS_SECRET_KEY)
+            || secret.getData().containsKey(DATA_PREVIOUS_PASSPHRASE));
   }
 
   private static Map<String, String> data(
@@ -121,6 +135,9 @@ public final class CredentialSecret {
     Map<String, String> data = new LinkedHashMap<>();
     data.put(settings.accessKeyName(), b64(material.accessKey()));
     data.put(settings.secretKeyName(), b64(material.secretKey()));
+    if (material.passphrase() != null) {
+      data.put(DATA_PASSPHRASE, b64(material.passphrase()));
+    }
     data.put("algorithm", b64(material.algorithm().wireName()));
     data.put("expiresAt", b64(plan.expiresAt().toString()));
     return data;
@@ -199,13 +216,15 @@ public final class CredentialSecret {
             settings == null ? "accessKey" : settings.accessKeyName(),
             settings == null ? "secretKey" : settings.secretKeyName());
     String secretKey = data(secret, names[1]).orElse(null);
+    String passphrase = data(secret, DATA_PASSPHRASE).orElse(null);
     return new SecretCheck.Observed(
         true,
         controlledBy(secret, key),
         data(secret, names[0]).orElse(null),
         secretKey == null ? null : Fingerprint.of(secretKey),
         annotation(secret, ANN_ACCESS_KEY),
-        annotation(secret, ANN_FINGERPRINT));
+        annotation(secret, ANN_FINGERPRINT),
+        passphrase == null ? null : Fingerprint.of(passphrase));
   }
 
   /** The decoded value of a data key. */

@@ -26,6 +26,8 @@ public final class KeyGenerator {
 
   private static final int ACCESS_KEY_BYTES = 20; // 160 bits
   private static final int HMAC_SECRET_BYTES = 32; // 256 bits
+  // 192 bits in 32 base64url characters: OKX's own passphrases are at most 32 characters.
+  private static final int PASSPHRASE_BYTES = 24;
   private static final char[] BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".toCharArray();
 
   private final SecureRandom random;
@@ -39,8 +41,31 @@ public final class KeyGenerator {
     this(new SecureRandom());
   }
 
-  /** A new access key and secret key for the algorithm. */
+  /** A new access key and secret key for the algorithm, without a passphrase. */
   public KeyMaterial generate(KeyAlgorithm algorithm) {
+    return generate(algorithm, false);
+  }
+
+  /**
+   * A new access key and secret key for the algorithm, and with {@code withPassphrase} a passphrase
+   * from the same random source (for OKX-compatible signing).
+   */
+  public KeyMaterial generate(KeyAlgorithm algorithm, boolean withPassphrase) {
+    KeyMaterial key = generateKey(algorithm);
+    if (!withPassphrase) {
+      return key;
+    }
+    byte[] passphrase = new byte[PASSPHRASE_BYTES];
+    random.nextBytes(passphrase);
+    return new KeyMaterial(
+        key.accessKey(),
+        key.secretKey(),
+        key.algorithm(),
+        key.publicKey(),
+        Base64.getUrlEncoder().withoutPadding().encodeToString(passphrase));
+  }
+
+  private KeyMaterial generateKey(KeyAlgorithm algorithm) {
     String accessKey = newAccessKey();
     return switch (algorithm) {
       case HMAC_SHA256 -> {

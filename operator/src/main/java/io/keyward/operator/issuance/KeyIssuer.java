@@ -71,12 +71,13 @@ public final class KeyIssuer {
       String reason,
       String cause,
       Instant previousValidUntil) {
-    KeyMaterial material = generator.generate(settings.algorithm());
+    KeyMaterial material = generator.generate(settings.algorithm(), settings.passphrase());
     ApiKeyStatus.PendingKey record = new ApiKeyStatus.PendingKey();
     record.accessKey = material.accessKey();
     record.secretFingerprint = material.fingerprint();
     record.algorithm = material.algorithm().wireName();
     record.publicKey = material.publicKey();
+    record.passphraseFingerprint = material.passphraseFingerprint();
     record.issuedAt = expiry.issuedAt().toString();
     record.expiresAt = expiry.expiresAt().toString();
     record.reason = reason;
@@ -207,7 +208,10 @@ public final class KeyIssuer {
     SecretCheck.KeyRecord pending =
         status.pending == null
             ? null
-            : new SecretCheck.KeyRecord(status.pending.accessKey, status.pending.secretFingerprint);
+            : new SecretCheck.KeyRecord(
+                status.pending.accessKey,
+                status.pending.secretFingerprint,
+                status.pending.passphraseFingerprint);
     return SecretCheck.decide(
         current(status), pending, CredentialSecret.observe(secret, key, settings));
   }
@@ -215,7 +219,8 @@ public final class KeyIssuer {
   private static SecretCheck.KeyRecord current(ApiKeyStatus status) {
     return status.accessKey == null
         ? null
-        : new SecretCheck.KeyRecord(status.accessKey, status.secretFingerprint);
+        : new SecretCheck.KeyRecord(
+            status.accessKey, status.secretFingerprint, status.passphraseFingerprint);
   }
 
   private static Map<String, String> desiredAnnotations(KeySettings settings, ApiKeyStatus status) {

@@ -34,8 +34,16 @@ public final class SecretCheck {
     CONFLICT
   }
 
-  /** An access key and the fingerprint of its secret, as recorded in status. */
-  public record KeyRecord(String accessKey, String fingerprint) {}
+  /**
+   * An access key, the fingerprint of its secret and, when it has one, of its passphrase, as
+   * recorded in the grant.
+   */
+  public record KeyRecord(String accessKey, String fingerprint, String passphraseFingerprint) {
+    /** A key without a passphrase. */
+    public KeyRecord(String accessKey, String fingerprint) {
+      this(accessKey, fingerprint, null);
+    }
+  }
 
   /**
    * What the Secret holds.
@@ -46,6 +54,8 @@ public final class SecretCheck {
    * @param dataFingerprint the fingerprint of the secret key in its data, null when missing
    * @param annotatedAccessKey its keyward.io/access-key annotation
    * @param annotatedFingerprint its keyward.io/fingerprint annotation
+   * @param dataPassphraseFingerprint the fingerprint of the passphrase in its data, null when
+   *     missing
    */
   public record Observed(
       boolean present,
@@ -53,8 +63,27 @@ public final class SecretCheck {
       String dataAccessKey,
       String dataFingerprint,
       String annotatedAccessKey,
-      String annotatedFingerprint) {
-    public static final Observed ABSENT = new Observed(false, false, null, null, null, null);
+      String annotatedFingerprint,
+      String dataPassphraseFingerprint) {
+    public static final Observed ABSENT = new Observed(false, false, null, null, null, null, null);
+
+    /** What a Secret without a passphrase holds. */
+    public Observed(
+        boolean present,
+        boolean controlledByKey,
+        String dataAccessKey,
+        String dataFingerprint,
+        String annotatedAccessKey,
+        String annotatedFingerprint) {
+      this(
+          present,
+          controlledByKey,
+          dataAccessKey,
+          dataFingerprint,
+          annotatedAccessKey,
+          annotatedFingerprint,
+          null);
+    }
   }
 
   /** The verdict for a recorded current key, a recorded pending key (either may be null). */
@@ -74,10 +103,17 @@ public final class SecretCheck {
     return Verdict.REPLACE_TAMPERED;
   }
 
+  /**
+   * Whether the Secret holds exactly the recorded key: its access key, its secret and, when the
+   * record names one, its passphrase (written in the same write; a Secret without it, or with
+   * another, is not the key that was issued). A passphrase the record does not name is ignored.
+   */
   private static boolean holds(Observed secret, KeyRecord key) {
     return key != null
         && key.fingerprint() != null
         && key.fingerprint().equals(secret.dataFingerprint())
-        && Objects.equals(key.accessKey(), secret.dataAccessKey());
+        && Objects.equals(key.accessKey(), secret.dataAccessKey())
+        && (key.passphraseFingerprint() == null
+            || key.passphraseFingerprint().equals(secret.dataPassphraseFingerprint()));
   }
 }

@@ -27,7 +27,13 @@ public final class ApiKeyRules {
 
   /** Data keys the Secret always holds besides the (renamable) access and secret keys. */
   public static final List<String> FIXED_DATA_KEYS =
-      List.of("algorithm", "expiresAt", "previousAccessKey", "previousSecretKey");
+      List.of(
+          "algorithm",
+          "expiresAt",
+          "previousAccessKey",
+          "previousSecretKey",
+          "passphrase",
+          "previousPassphrase");
 
   private static final Pattern DNS_SUBDOMAIN = Pattern.compile(ApiKeySpec.DNS_SUBDOMAIN_PATTERN);
   private static final Pattern DATA_KEY = Pattern.compile("^[-._a-zA-Z0-9]+$");
@@ -271,7 +277,8 @@ public final class ApiKeyRules {
             annotations,
             accessKeyName,
             secretKeyName,
-            config.minRotationInterval()),
+            config.minRotationInterval(),
+            Boolean.TRUE.equals(spec.passphrase)),
         List.of());
   }
 

@@ -12,6 +12,8 @@ import java.util.Map;
  *
  * @param minRotationInterval the operator's {@code limits.minRotationInterval} in force for this
  *     key: no rotation but an expiry's comes sooner after the key was issued
+ * @param passphrase whether each newly written key gets a passphrase with it (OKX-compatible
+ *     signing)
  */
 public record KeySettings(
     String user,
@@ -29,7 +31,8 @@ public record KeySettings(
     Map<String, String> secretAnnotations,
     String accessKeyName,
     String secretKeyName,
-    Duration minRotationInterval) {
+    Duration minRotationInterval,
+    boolean passphrase) {
 
   /** Permissions in their fixed order: read, trade, withdraw. */
   public static final List<String> PERMISSIONS = List.of("read", "trade", "withdraw");
@@ -37,7 +40,10 @@ public record KeySettings(
   /** Key types. */
   public static final List<String> TYPES = List.of("spot", "margin", "futures");
 
-  /** Settings without a rotation floor (as with {@code limits.minRotationInterval: 0s}). */
+  /**
+   * Settings without a rotation floor (as with {@code limits.minRotationInterval: 0s}) and without
+   * a passphrase.
+   */
   public KeySettings(
       String user,
       String note,
@@ -70,7 +76,8 @@ public record KeySettings(
         secretAnnotations,
         accessKeyName,
         secretKeyName,
-        Duration.ZERO);
+        Duration.ZERO,
+        false);
   }
 
   public KeySettings {

@@ -57,6 +57,39 @@ class KeyRecordTest {
   }
 
   @Test
+  void thePassphraseFingerprintComesFromTheGrantAndAForgedOneIsRepaired() {
+    KeyGrant g = grant();
+    g.passphraseFingerprint = "sha256:passphrase";
+    ApiKeyStatus forged = KeyRecord.trusted(new ApiKeyStatus(), g, "alice", "spot", NOW);
+    forged.phase = "Active";
+    assertThat(KeyRecord.grantOf(forged)).isEqualTo(g);
+    forged.passphraseFingerprint = "sha256:forged";
+
+    ApiKeyStatus trusted = KeyRecord.trusted(forged, g, "alice", "spot", NOW);
+
+    assertThat(trusted.passphraseFingerprint).isEqualTo("sha256:passphrase");
+    assertThat(KeyRecord.disagreements(forged, trusted)).containsExactly("passphraseFingerprint");
+    ApiKeyStatus claimed = mirror();
+    claimed.passphraseFingerprint = "sha256:claimed";
+    assertThat(KeyRecord.disagreements(claimed, mirror()))
+        .as("a key granted without a passphrase")
+        .containsExactly("passphraseFingerprint");
+  }
+
+  @Test
+  void lastUsedAtIsNoFieldOfAuthority() {
+    ApiKeyStatus used = mirror();
+    used.phase = "Active";
+    used.lastUsedAt = "2026-12-01T09:59:00Z";
+
+    ApiKeyStatus trusted = KeyRecord.trusted(used, grant(), "alice", "spot", NOW);
+
+    assertThat(KeyRecord.disagreements(used, trusted)).isEmpty();
+    assertThat(trusted.lastUsedAt).as("kept, never repaired").isEqualTo("2026-12-01T09:59:00Z");
+    assertThat(KeyRecord.grantOf(trusted)).isEqualTo(grant());
+  }
+
+  @Test
   void aKeyTheLedgerDoesNotRecordIsNoKey() {
     ApiKeyStatus forged = mirror();
     forged.phase = "Active";

@@ -309,6 +309,36 @@ class KeyStatusTest {
                 }),
         // Resume.
         row(
+                "a rotation of keys with passphrases finished: each fingerprint follows its key",
+                issued(
+                        s -> {
+                          s.passphraseFingerprint = "sha256:current-passphrase";
+                          s.pending =
+                              pendingKey("Rotate", NOW.plus(Duration.ofHours(24)).toString());
+                          s.pending.passphraseFingerprint = "sha256:next-passphrase";
+                          s.lastUsedAt = NOW.minusSeconds(30).toString();
+                        })
+                    .secret(Verdict.FINISH_PENDING),
+                Resume.class,
+                nothing())
+            .expect(
+                "Active",
+                "KWNEXT",
+                "KWCURRENT",
+                null,
+                "Ready=True/Issued",
+                "SecretPresent=True/SecretWritten",
+                "QuotaAvailable=True/SlotHeld")
+            .and(
+                s -> {
+                  assertThat(s.passphraseFingerprint).isEqualTo("sha256:next-passphrase");
+                  assertThat(s.previous.passphraseFingerprint)
+                      .isEqualTo("sha256:current-passphrase");
+                  assertThat(s.lastUsedAt)
+                      .as("the verifier's field, kept as read")
+                      .isEqualTo(NOW.minusSeconds(30).toString());
+                }),
+        row(
                 "a rotation finished: the replaced key verifies until previousValidUntil",
                 issued(
                         s ->

@@ -78,6 +78,42 @@ class CredentialSecretTest {
   }
 
   @Test
+  void aPassphraseIsWrittenWithItsKeyAndMovesToPreviousDuringAGrace() {
+    KeySettings settings = settings(s -> s.passphrase = true);
+    assertThat(settings.passphrase()).isTrue();
+    KeyMaterial first = generator.generate(KeyAlgorithm.HMAC_SHA256, true);
+    Secret current =
+        CredentialSecret.build(key(), settings, first, ExpiryPlan.forIssuance(T0, settings));
+    assertThat(current.getData())
+        .containsOnlyKeys("accessKey", "secretKey", "passphrase", "algorithm", "expiresAt");
+    assertThat(CredentialSecret.data(current, "passphrase")).contains(first.passphrase());
+    assertThat(CredentialSecret.observe(current, key(), settings).dataPassphraseFingerprint())
+        .isEqualTo(first.passphraseFingerprint());
+
+    KeyMaterial second = generator.generate(KeyAlgorithm.HMAC_SHA256, true);
+    Secret rotated =
+        CredentialSecret.rotated(
+            current, key(), settings, second, ExpiryPlan.forIssuance(T0, settings), T0);
+    assertThat(CredentialSecret.data(rotated, "passphrase")).contains(second.passphrase());
+    assertThat(rotated.getData().get("previousPassphrase"))
+        .isEqualTo(current.getData().get("passphrase"));
+
+    Secret ended = CredentialSecret.withoutPrevious(rotated);
+    assertThat(ended.getData())
+        .doesNotContainKeys("previousAccessKey", "previousSecretKey", "previousPassphrase")
+        .containsKey("passphrase");
+
+    // Turned off: the next key has none, and without a grace nothing of the old one stays.
+    KeySettings off = settings(s -> s.passphrase = false);
+    KeyMaterial third = generator.generate(KeyAlgorithm.HMAC_SHA256, off.passphrase());
+    Secret plain =
+        CredentialSecret.rotated(rotated, key(), off, third, ExpiryPlan.forIssuance(T0, off), null);
+    assertThat(plain.getData())
+        .doesNotContainKeys("passphrase", "previousPassphrase", "previousSecretKey");
+    assertThat(CredentialSecret.hasPrevious(plain)).isFalse();
+  }
+
+  @Test
   void aRotationAppliesNewKeyNamesAndReadsThePreviousKeyUnderTheNamesItWasWrittenWith() {
     KeySettings plain = settings(s -> {});
     KeyMaterial first = generator.generate(KeyAlgorithm.ED25519);

@@ -22,6 +22,22 @@ class KeyGeneratorTest {
   }
 
   @Test
+  void aPassphraseIsGeneratedOnlyWhenAskedWith192BitsOfUrlSafeText() {
+    assertThat(generator.generate(KeyAlgorithm.HMAC_SHA256).passphrase()).isNull();
+    assertThat(generator.generate(KeyAlgorithm.HMAC_SHA256).passphraseFingerprint()).isNull();
+
+    KeyMaterial m = generator.generate(KeyAlgorithm.HMAC_SHA256, true);
+    assertThat(m.passphrase()).matches("[A-Za-z0-9_-]{32}");
+    assertThat(Base64.getUrlDecoder().decode(m.passphrase())).hasSize(24);
+    assertThat(m.passphrase()).isNotEqualTo(m.secretKey());
+    assertThat(m.passphraseFingerprint()).isEqualTo(Fingerprint.of(m.passphrase()));
+    assertThat(m.toString()).doesNotContain(m.passphrase()).doesNotContain(m.secretKey());
+    KeyMaterial ed = generator.generate(KeyAlgorithm.ED25519, true);
+    assertThat(ed.passphrase()).matches("[A-Za-z0-9_-]{32}").isNotEqualTo(m.passphrase());
+    assertThat(ed.publicKey()).startsWith("-----BEGIN PUBLIC KEY-----");
+  }
+
+  @Test
   void keysAreUnique() {
     Set<String> access = new HashSet<>();
     Set<String> secret = new HashSet<>();

@@ -134,6 +134,55 @@ class KeyIssuerTest {
   }
 
   @Test
+  void aKeyWithAPassphraseRecordsItsFingerprintBeforeTheSecretAndMovesItOnRotation() {
+    ApiKey key = key("okx");
+    KeySettings settings = settings("okx", s -> s.passphrase = true);
+    KeyIssuer.Prepared first =
+        issuer.prepare(settings, ExpiryPlan.forIssuance(T0, settings), "Issue", null, null);
+    assertThat(first.record().passphraseFingerprint)
+        .as("the pending record names the passphrase, never holds it")
+        .isEqualTo(first.material().passphraseFingerprint())
+        .startsWith("sha256:");
+    assertThat(first.toString()).doesNotContain(first.material().passphrase());
+
+    Secret read = issuer.create(key, settings, first);
+    String passphrase = CredentialSecret.data(read, "passphrase").orElseThrow();
+    assertThat(passphrase).isEqualTo(first.material().passphrase());
+    assertThat(Fingerprint.of(passphrase)).isEqualTo(first.record().passphraseFingerprint);
+    ApiKeyStatus status = new ApiKeyStatus();
+    status.accessKey = first.record().accessKey;
+    status.secretFingerprint = first.record().secretFingerprint;
+    status.passphraseFingerprint = first.record().passphraseFingerprint;
+    assertThat(KeyIssuer.decide(key, status, settings, read)).isEqualTo(SecretCheck.Verdict.STEADY);
+
+    KeyIssuer.Prepared next =
+        issuer.prepare(
+            settings,
+            ExpiryPlan.forIssuance(T0.plusSeconds(60), settings),
+            "Rotate",
+            "c",
+            T0.plus(Duration.ofHours(1)));
+    issuer.rotate(key, read, settings, next);
+    Secret rotated = stored("okx-credentials");
+    assertThat(CredentialSecret.data(rotated, "passphrase")).contains(next.material().passphrase());
+    assertThat(CredentialSecret.data(rotated, "previousPassphrase")).contains(passphrase);
+    assertThat(KeyIssuer.decide(key, status, settings, rotated))
+        .as("the old record no longer names what the Secret holds")
+        .isEqualTo(SecretCheck.Verdict.REPLACE_TAMPERED);
+
+    // A passphrase edited in the Secret is not the key that was issued.
+    status.accessKey = next.record().accessKey;
+    status.secretFingerprint = next.record().secretFingerprint;
+    status.passphraseFingerprint = next.record().passphraseFingerprint;
+    assertThat(KeyIssuer.decide(key, status, settings, rotated))
+        .isEqualTo(SecretCheck.Verdict.STEADY);
+    Secret edited =
+        new SecretBuilder(rotated).addToData("passphrase", CredentialSecret.b64("mine")).build();
+    assertThat(KeyIssuer.decide(key, status, settings, edited))
+        .isEqualTo(SecretCheck.Verdict.REPLACE_TAMPERED);
+  }
+
+  @Test
   void aRefusedCreateNamesStepSecretStatusAndFieldsButNotTheServersText() {
     ApiKey key = key("refused");
     KeySettings settings = settings("refused", s -> {});

@@ -71,6 +71,21 @@ class SecretCheckTest {
   }
 
   @Test
+  void aKeyWithAPassphraseIsHeldOnlyWithThatPassphrase() {
+    KeyRecord withPassphrase = new KeyRecord("KW1", "sha256:1", "sha256:p1");
+    Observed written = new Observed(true, true, "KW1", "sha256:1", "KW1", "sha256:1", "sha256:p1");
+    assertThat(SecretCheck.decide(withPassphrase, null, written)).isEqualTo(STEADY);
+    assertThat(SecretCheck.decide(null, withPassphrase, written)).isEqualTo(FINISH_PENDING);
+    Observed edited = new Observed(true, true, "KW1", "sha256:1", "KW1", "sha256:1", "sha256:p2");
+    assertThat(SecretCheck.decide(withPassphrase, null, edited)).isEqualTo(REPLACE_TAMPERED);
+    assertThat(SecretCheck.decide(withPassphrase, null, holding(K1)))
+        .as("its passphrase removed")
+        .isEqualTo(REPLACE_TAMPERED);
+    // A passphrase the record does not name changes nothing: the key has none.
+    assertThat(SecretCheck.decide(K1, null, written)).isEqualTo(STEADY);
+  }
+
+  @Test
   void aSecretOfSomethingElseIsNeverTouched() {
     Observed foreign = new Observed(true, false, "KW1", "sha256:1", "KW1", "sha256:1");
     assertThat(SecretCheck.decide(null, null, foreign)).isEqualTo(CONFLICT);

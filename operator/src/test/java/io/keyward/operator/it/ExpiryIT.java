@@ -15,8 +15,10 @@ import io.fabric8.kubernetes.client.WatcherException;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeySpec;
 import io.keyward.operator.api.ApiKeyStatus;
+import io.keyward.operator.api.ApiUserStatus;
 import io.keyward.operator.apikey.ApiKeyReconciler;
 import io.keyward.operator.issuance.CredentialSecret;
+import io.keyward.operator.issuance.Fingerprint;
 import io.keyward.operator.issuance.KeyAlgorithm;
 import io.keyward.operator.issuance.KeyGenerator;
 import io.keyward.operator.issuance.KeyMaterial;
@@ -224,10 +226,23 @@ class ExpiryIT {
 
   @Test
   void rotationDuringGraceKeepsBothKeysInTheSecret() {
-    key(NS, "graceful", USER, renewal("Rotate", "1h", "10m", "30m"));
+    key(
+        NS,
+        "graceful",
+        USER,
+        renewal("Rotate", "1h", "10m", "30m").andThen(s -> s.passphrase = true));
     ApiKey first = awaitKey(NS, "graceful", phase("Active"));
     String oldAccessKey = first.getStatus().accessKey;
     String oldSecretKey = data(credentials("graceful"), "secretKey");
+    // A key with a passphrase: in its Secret, its fingerprint in the grant (the status mirrors it).
+    String oldPassphrase = data(credentials("graceful"), "passphrase");
+    assertThat(oldPassphrase).matches("[A-Za-z0-9_-]{32}");
+    ApiUserStatus.KeyGrant granted =
+        await()
+            .atMost(WAIT)
+            .until(() -> grantOf(first), g -> g != null && oldAccessKey.equals(g.accessKey));
+    assertThat(granted.passphraseFingerprint).isEqualTo(Fingerprint.of(oldPassphrase));
+    assertThat(first.getStatus().passphraseFingerprint).isEqualTo(Fingerprint.of(oldPassphrase));
 
     operator.clock().advance(Duration.ofMinutes(50));
     poke("graceful");
@@ -248,6 +263,26 @@ class ExpiryIT {
         .containsEntry(CredentialSecret.ANN_PREVIOUS_ACCESS_KEY, oldAccessKey)
         .containsEntry(CredentialSecret.ANN_ACCESS_KEY, st.accessKey);
     assertThat(Instant.parse(st.renewAt)).isEqualTo(Instant.parse(st.expiresAt).minusSeconds(600));
+    // The passphrase moves with its key; the new key has its own.
+    assertThat(data(s, "previousPassphrase")).isEqualTo(oldPassphrase);
+    String newPassphrase = data(s, "passphrase");
+    assertThat(newPassphrase).isNotNull().isNotEqualTo(oldPassphrase);
+    ApiUserStatus.KeyGrant grant =
+        await()
+            .atMost(WAIT)
+            .until(() -> grantOf(rotated), g -> g != null && st.accessKey.equals(g.accessKey));
+    assertThat(grant.passphraseFingerprint).isEqualTo(Fingerprint.of(newPassphrase));
+    assertThat(grant.previous.passphraseFingerprint).isEqualTo(Fingerprint.of(oldPassphrase));
+    assertThat(st.previous.passphraseFingerprint).isEqualTo(Fingerprint.of(oldPassphrase));
+  }
+
+  /** The key's grant in its user's ledger. */
+  private static ApiUserStatus.KeyGrant grantOf(ApiKey key) {
+    return getUser(USER).getStatus().keyRefs.stream()
+        .filter(r -> key.getMetadata().getUid().equals(r.uid))
+        .findFirst()
+        .map(r -> r.grant)
+        .orElse(null);
   }
 
   @Test

@@ -2,8 +2,11 @@ package io.keyward.operator.it;
 
 import static io.keyward.operator.it.Fixtures.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiKeySpec;
 import io.keyward.operator.issuance.CredentialSecret;
@@ -183,6 +186,85 @@ class IssuanceIT {
     assertThat(secret.getMetadata().getLabels()).containsEntry("team", "quant");
     assertThat(secret.getMetadata().getAnnotations())
         .containsEntry("reloader.stakater.com/match", "true");
+  }
+
+  /**
+   * The verifier writes a key's last use into its status (a JSON merge patch of the status
+   * subresource, up to once a minute per key): such a write alone wakes no reconciliation and is no
+   * forgery to repair, and the operator's next status write keeps it.
+   */
+  @Test
+  void aLastUseWrittenByTheVerifierWakesNothingAndTheNextStatusWriteKeepsIt() {
+    key(NS, "used-bot", "ivy", s -> {});
+    String accessKey = awaitKey(NS, "used-bot", phase("Active")).getStatus().accessKey;
+    double settled = awaitQuietReconciliations();
+    String lastUsed = "2026-12-01T10:00:00Z";
+
+    client()
+        .resources(ApiKey.class)
+        .inNamespace(NS)
+        .withName("used-bot")
+        .subresource("status")
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"status\":{\"lastUsedAt\":\"" + lastUsed + "\"}}");
+
+    assertThat(get(NS, "used-bot").getStatus().lastUsedAt).isEqualTo(lastUsed);
+    await()
+        .during(Duration.ofSeconds(3))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> reconciliations() == settled);
+    assertThat(events(NS, "used-bot", "StatusRepaired")).isEmpty();
+
+    // A spec change is reconciled, and its status write starts from the status as read.
+    editKey(
+        NS,
+        "used-bot",
+        k -> {
+          k.getSpec().note = "edited";
+          return k;
+        });
+    ApiKey edited =
+        awaitKey(
+            NS,
+            "used-bot",
+            k ->
+                k.getMetadata().getGeneration().equals(k.getStatus().observedGeneration)
+                    && k.getMetadata().getGeneration() > 1);
+    assertThat(reconciliations()).as("the metric counts what was woken").isGreaterThan(settled);
+    assertThat(edited.getStatus().lastUsedAt).isEqualTo(lastUsed);
+    assertThat(edited.getStatus().accessKey).isEqualTo(accessKey);
+    assertThat(events(NS, "used-bot", "StatusRepaired")).isEmpty();
+  }
+
+  /** JOSDK's count of reconciliations this operator started. */
+  private static double reconciliations() {
+    return operator
+        .metrics()
+        .scrape()
+        .lines()
+        .filter(l -> l.startsWith("operator_sdk_reconciliations_started_total"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  /** Waits until no reconciliation started for 2 s (every key settled); returns the count. */
+  private static double awaitQuietReconciliations() {
+    double[] last = {-1};
+    long[] since = {0};
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              double now = reconciliations();
+              if (now != last[0]) {
+                last[0] = now;
+                since[0] = System.nanoTime();
+              }
+              return System.nanoTime() - since[0] >= Duration.ofSeconds(2).toNanos();
+            });
+    return last[0];
   }
 
   static String data(Secret secret, String key) {
