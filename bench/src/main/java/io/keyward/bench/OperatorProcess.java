@@ -18,7 +18,7 @@ import java.util.Map;
  * The operator as users run it: {@code java -jar keyward-operator.jar} in its own process, so its
  * CPU time and memory are its own. Reads them from /proc and its /metrics.
  */
-final class OperatorProcess implements AutoCloseable {
+public final class OperatorProcess implements AutoCloseable {
   private static final long TICKS_PER_SECOND = 100;
 
   private final Process process;
@@ -31,6 +31,17 @@ final class OperatorProcess implements AutoCloseable {
   }
 
   static OperatorProcess start(Path jar, Path kubeconfig, List<String> jvmOptions, Path log)
+      throws IOException, InterruptedException {
+    return start(jar, kubeconfig, jvmOptions, log, Map.of());
+  }
+
+  /**
+   * Starts the operator and waits until it is ready.
+   *
+   * @param settings more environment for the operator (its configuration, as {@code KEYWARD_*})
+   */
+  public static OperatorProcess start(
+      Path jar, Path kubeconfig, List<String> jvmOptions, Path log, Map<String, String> settings)
       throws IOException, InterruptedException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
@@ -50,6 +61,7 @@ final class OperatorProcess implements AutoCloseable {
     env.remove("KEYWARD_CONFIG_FILE");
     // As the image sets it: glibc's per-thread malloc arenas otherwise inflate RSS.
     env.putIfAbsent("MALLOC_ARENA_MAX", "2");
+    env.putAll(settings);
     OperatorProcess op = new OperatorProcess(pb.start(), port);
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (!op.ready()) {
@@ -197,6 +209,11 @@ final class OperatorProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
       return -1;
     }
+  }
+
+  /** The options the harness runs the operator with: the chart's default JVM. */
+  public static List<String> defaultJvm() {
+    return List.of(Bench.DEFAULT_JVM.split(" "));
   }
 
   @Override
