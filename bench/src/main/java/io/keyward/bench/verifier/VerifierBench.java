@@ -137,7 +137,13 @@ public final class VerifierBench {
   private static List<Jmh> jmh() throws Exception {
     Map<String, Map<String, double[]>> byScheme = new LinkedHashMap<>();
     for (RunResult r :
-        new Runner(new OptionsBuilder().include(VerifyBenchmark.class.getName()).build()).run()) {
+        new Runner(
+                new OptionsBuilder()
+                    .include(VerifyBenchmark.class.getName())
+                    // A setup that throws (a request the verifier did not accept) ends the run.
+                    .shouldFailOnError(true)
+                    .build())
+            .run()) {
       String name = r.getParams().getBenchmark();
       String method = name.substring(name.lastIndexOf('.') + 1);
       String scheme = r.getParams().getParam("scheme");
