@@ -508,8 +508,8 @@ public record VerifierConfig(
 
   private static Long bodyBytes(String s) {
     long v = longValue(s);
-    if (v < 0 || v > BODY_LIMIT_BYTES) {
-      throw new IllegalArgumentException("must be 0 to " + BODY_LIMIT_BYTES + " bytes, was " + v);
+    if (v < 1 || v > BODY_LIMIT_BYTES) {
+      throw new IllegalArgumentException("must be 1 to " + BODY_LIMIT_BYTES + " bytes, was " + v);
     }
     return v;
   }

@@ -144,7 +144,7 @@ class VerifierConfigTest {
     assertBad("proxy.upstream", "ftp://x", "proxy.upstream", "http:// or https://");
     assertBad("proxy.upstream", "http://u:p@x", "proxy.upstream", "without user information");
     assertBad("proxy.upstream", "http://x/?a=1", "proxy.upstream", "no query");
-    assertBad("proxy.maxBodyBytes", "-1", "proxy.maxBodyBytes", "0 to 67108864");
+    assertBad("proxy.maxBodyBytes", "0", "proxy.maxBodyBytes", "1 to 67108864");
     assertBad("proxy.maxBodyBytes", "1MB", "proxy.maxBodyBytes", "whole number");
     assertBad("proxy.connectTimeout", "5", "proxy.connectTimeout", "duration such as 5s");
     assertBad("proxy.idleTimeout", "0s", "proxy.idleTimeout", "longer than 0s");
