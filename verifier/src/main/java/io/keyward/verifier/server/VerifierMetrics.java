@@ -76,13 +76,18 @@ public final class VerifierMetrics implements VerificationListener {
                   Duration.ofMillis(25))
               .register(registry);
     }
+    // Strong references: a gauge holds its state weakly, and these suppliers are often lambdas
+    // nothing else holds (the gauge would read NaN once they are collected).
     Gauge.builder("keyward.verifier.keys", keys, k -> k.getAsLong())
+        .strongReference(true)
         .description("Access keys the verifier knows (current and previous ones in their grace)")
         .register(registry);
     Gauge.builder("keyward.verifier.ready", ready, r -> r.getAsBoolean() ? 1 : 0)
+        .strongReference(true)
         .description("1 when the verifier knows every key (its caches are synced), else 0")
         .register(registry);
     Gauge.builder("keyward.verifier.replay.entries", replayEntries, r -> r.getAsLong())
+        .strongReference(true)
         .description("Accepted signatures remembered against replay until their window ends")
         .register(registry);
   }
