@@ -7,6 +7,7 @@ import io.keyward.verifier.core.ReplayGuard;
 import io.keyward.verifier.core.VerificationListener;
 import io.keyward.verifier.scheme.Scheme;
 import io.keyward.verifier.server.RefusalAudit;
+import io.keyward.verifier.server.SelfCheck;
 import io.keyward.verifier.server.VerifierConfig;
 import io.keyward.verifier.server.VerifierMetrics;
 import io.keyward.verifier.server.VerifierServer;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The verifier's runnable jar: reads the configuration ({@link VerifierConfig}), watches the
  * cluster's keys, and starts the configured listeners until the process is stopped. A bad
- * configuration ends it with status 2 and a message naming the setting on stderr.
+ * configuration ends it with status 2 and a message naming the setting on stderr. {@code
+ * --self-check} checks the jar holds everything ext_authz loads, and exits.
  */
 public final class VerifierMain {
   /**
@@ -65,6 +67,13 @@ public final class VerifierMain {
   private VerifierMain() {}
 
   public static void main(String[] args) {
+    if (args.length == 1 && args[0].equals("--self-check")) {
+      // The build runs this on the packaged jar: everything ext_authz loads is in it.
+      SelfCheck.run();
+      System.out.println("keyward-verifier: self-check passed");
+      System.exit(0);
+      return;
+    }
     // A signed query may hold ".." in a value (a client order id, say); Armeria refuses such a
     // query by default, before any verification and not in the scheme's shape. Dot segments in
     // the path stay refused (by Armeria and by the route table).

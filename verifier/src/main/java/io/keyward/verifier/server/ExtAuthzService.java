@@ -3,6 +3,7 @@ package io.keyward.verifier.server;
 import com.google.protobuf.ByteString;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
+import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
@@ -60,8 +61,15 @@ public final class ExtAuthzService extends AuthorizationGrpc.AuthorizationImplBa
 
   /** This service as an Armeria gRPC service, sized for the largest body it verifies. */
   public GrpcService grpcService() {
+    return grpcService(this, maxBodyBytes);
+  }
+
+  /** An Authorization service as Armeria serves it: binary gRPC only, as Envoy speaks it. */
+  static GrpcService grpcService(
+      AuthorizationGrpc.AuthorizationImplBase service, long maxBodyBytes) {
     return GrpcService.builder()
-        .addService(this)
+        .addService(service)
+        .supportedSerializationFormats(GrpcSerializationFormats.PROTO)
         .maxRequestMessageLength(maxMessageBytes(maxBodyBytes))
         .build();
   }
@@ -143,7 +151,11 @@ public final class ExtAuthzService extends AuthorizationGrpc.AuthorizationImplBa
     return map;
   }
 
-  private static CheckResponse allowed(Verdict.Accepted accepted, Map<String, String> headers) {
+  /**
+   * The answer that lets a request on: the three headers set, and every other {@code x-keyward-*}
+   * header the client sent removed.
+   */
+  static CheckResponse allowed(Verdict.Accepted accepted, Map<String, String> headers) {
     OkHttpResponse.Builder ok =
         OkHttpResponse.newBuilder()
             .addHeaders(overwrite(ForwardedHeaders.USER, accepted.key().user()))
@@ -169,12 +181,14 @@ public final class ExtAuthzService extends AuthorizationGrpc.AuthorizationImplBa
   }
 
   private CheckResponse denied(Verdict.Refused refused) {
-    Reply reply = verifier.reply(refused);
+    return denied(refused.reason(), verifier.reply(refused));
+  }
+
+  /** The answer that refuses a request with the scheme's reply. */
+  static CheckResponse denied(Reason reason, Reply reply) {
     return CheckResponse.newBuilder()
         .setStatus(
-            Status.newBuilder()
-                .setCode(grpcCode(refused.reason()).getNumber())
-                .setMessage(refused.reason().label()))
+            Status.newBuilder().setCode(grpcCode(reason).getNumber()).setMessage(reason.label()))
         .setDeniedResponse(
             DeniedHttpResponse.newBuilder()
                 .setStatus(HttpStatus.newBuilder().setCodeValue(reply.status()))
