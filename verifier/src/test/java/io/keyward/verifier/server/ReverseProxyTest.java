@@ -87,6 +87,7 @@ class ReverseProxyTest {
                                   Map<String, Object> echo = new LinkedHashMap<>();
                                   echo.put("method", agg.method().name());
                                   echo.put("target", ctx.rawPath());
+                                  echo.put("authority", agg.headers().authority());
                                   Map<String, List<String>> headers = new LinkedHashMap<>();
                                   agg.headers()
                                       .forEach(
@@ -221,6 +222,7 @@ class ReverseProxyTest {
     assertThat(header(echo, "x-forwarded-for")).containsExactly("127.0.0.1");
     assertThat(header(echo, "x-forwarded-proto")).containsExactly("http");
     assertThat(header(echo, "x-forwarded-host")).containsExactly("api.example.com");
+    assertThat(echo.get("authority").asText()).isEqualTo("127.0.0.1:" + upstream.activeLocalPort());
     assertThat(header(echo, "x-hop")).isEmpty();
     assertThat(header(echo, "keep-alive")).isEmpty();
     assertThat(header(echo, "upgrade")).isEmpty();
