@@ -30,12 +30,12 @@ import java.util.stream.Collectors;
  *         catalog);
  * RequestView request =
  *     new RequestView("POST", host, rawPath, rawQuery, headers::first, body, clientAddress);
- * switch (verifier.verify(request)) {
- *   case Verdict.Accepted accepted -> handle(request, accepted.key().user());
- *   case Verdict.Refused refused -> {
- *     Reply reply = verifier.reply(refused); // the scheme's own error shape
- *     respond(reply.status(), reply.contentType(), reply.body());
- *   }
+ * Verdict verdict = verifier.verify(request);
+ * if (verdict instanceof Verdict.Accepted accepted) {
+ *   handle(request, accepted.key().user(), accepted.key().permissions());
+ * } else {
+ *   Reply reply = verifier.reply((Verdict.Refused) verdict); // the scheme's own error shape
+ *   respond(reply.status(), reply.contentType(), reply.body());
  * }
  * }</pre>
  *
@@ -50,8 +50,8 @@ public final class KeywardVerifier {
    * configuration's receive windows and HTX host) and the preset route tables.
    */
   public interface Catalog {
-    /** The schemes, in the order a request is offered to them. */
-    List<Scheme> schemes(VerifierConfig config);
+    /** The schemes, in the order a request is offered to them, reading time from {@code clock}. */
+    List<Scheme> schemes(VerifierConfig config, Clock clock);
 
     /**
      * The preset route table of a name.
@@ -88,7 +88,7 @@ public final class KeywardVerifier {
         config,
         keys,
         clock,
-        catalog.schemes(config),
+        catalog.schemes(config, clock),
         routes(config, catalog),
         new ReplayGuard(config.replayMaxEntries()),
         listener);

@@ -47,7 +47,8 @@ public final class VerifierMain {
      * Starts watching the cluster's keys (not waiting until synced: until then the verifier is not
      * ready and answers Unavailable).
      */
-    Directory directory(KubernetesClient client, VerifierConfig config, MeterRegistry registry);
+    Directory directory(
+        KubernetesClient client, VerifierConfig config, MeterRegistry registry, Clock clock);
   }
 
   /**
@@ -172,8 +173,8 @@ public final class VerifierMain {
         binder.bindTo(registry);
       }
       KeywardVerifier.Catalog catalog = components.catalog();
-      List<Scheme> schemes = catalog.schemes(config);
-      directory = components.directory(client, config, registry);
+      List<Scheme> schemes = catalog.schemes(config, clock);
+      directory = components.directory(client, config, registry, clock);
       ReplayGuard replay = new ReplayGuard(config.replayMaxEntries());
       KeyDirectory keys = directory.keys();
       VerifierMetrics metrics =

@@ -2,7 +2,6 @@ package io.keyward.verifier.server;
 
 import io.keyward.verifier.core.KeyEntry;
 import io.keyward.verifier.core.Permission;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -62,9 +61,5 @@ final class ForwardedHeaders {
     return lowerCaseName.equals(USER)
         || lowerCaseName.equals(KEY)
         || lowerCaseName.equals(PERMISSIONS);
-  }
-
-  static String lower(String name) {
-    return name.toLowerCase(Locale.ROOT);
   }
 }

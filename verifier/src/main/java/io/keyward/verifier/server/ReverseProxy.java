@@ -70,6 +70,8 @@ public final class ReverseProxy implements HttpService, AutoCloseable {
           HttpHeaderNames.TRAILER,
           HttpHeaderNames.TRANSFER_ENCODING,
           HttpHeaderNames.UPGRADE,
+          // The whole body is here already: nothing to wait for.
+          HttpHeaderNames.EXPECT,
           HttpHeaderNames.HOST,
           HttpHeaderNames.CONTENT_LENGTH,
           HttpHeaderNames.X_FORWARDED_FOR,
@@ -257,8 +259,10 @@ public final class ReverseProxy implements HttpService, AutoCloseable {
   }
 
   private static Set<String> connectionTokens(String connection) {
-    if (connection == null) {
-      return null;
+    if (connection == null
+        || connection.equalsIgnoreCase("keep-alive")
+        || connection.equalsIgnoreCase("close")) {
+      return null; // names no header of its own (the usual case)
     }
     Set<String> tokens = new java.util.HashSet<>();
     for (String t : connection.split(",")) {

@@ -33,7 +33,7 @@ final class Fixtures {
   static final KeywardVerifier.Catalog CATALOG =
       new KeywardVerifier.Catalog() {
         @Override
-        public List<Scheme> schemes(io.keyward.verifier.server.VerifierConfig config) {
+        public List<Scheme> schemes(VerifierConfig config, java.time.Clock clock) {
           return List.of(ALPHA, BETA);
         }
 

@@ -52,7 +52,8 @@ class VerifierServerTest {
         public VerifierMain.Directory directory(
             io.fabric8.kubernetes.client.KubernetesClient client,
             VerifierConfig config,
-            io.micrometer.core.instrument.MeterRegistry registry) {
+            io.micrometer.core.instrument.MeterRegistry registry,
+            Clock clock) {
           return new VerifierMain.Directory(
               keys,
               () -> keys.entries.size(),
