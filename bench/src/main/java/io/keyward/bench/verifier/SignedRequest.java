@@ -1,11 +1,13 @@
 package io.keyward.bench.verifier;
 
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.RequestHeadersBuilder;
 import io.keyward.verifier.core.RequestView;
 import java.net.InetAddress;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * One request as a bot's client library sends it: method, raw path and query, headers and body,
@@ -37,16 +39,18 @@ record SignedRequest(
   }
 
   /**
-   * The request as a front end hands it to the verifier: headers looked up in any case (as
-   * Armeria's are), the body whole, the client address of the connection.
+   * The request as the reverse proxy hands it to the verifier: its headers are Armeria's {@code
+   * RequestHeaders} (looked up in any case, by hash), the body whole, the client address of the
+   * connection.
    */
   RequestView view(InetAddress client) {
-    Map<String, String> byName = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-    byName.put("Host", host);
-    byName.putAll(headers);
+    RequestHeadersBuilder b =
+        RequestHeaders.builder(HttpMethod.valueOf(method), target()).authority(host);
+    headers.forEach(b::add);
     if (body.length > 0) {
-      byName.put("Content-Length", String.valueOf(body.length));
+      b.contentLength(body.length);
     }
-    return new RequestView(method, host, rawPath, rawQuery, byName::get, body, client);
+    RequestHeaders armeria = b.build();
+    return new RequestView(method, host, rawPath, rawQuery, armeria::get, body, client);
   }
 }
