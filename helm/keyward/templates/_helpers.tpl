@@ -102,9 +102,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{/* What the verifier reads in a namespace of keys, and the one thing it writes: a key's
 last use (status.lastUsedAt, by merge patch). Never a write on Secrets. */}}
 {{- define "keyward.verifier.keyRules" -}}
+# get: fabric8 reads the ApiKey before it sends the status patch.
 - apiGroups: ["keyward.io"]
   resources: ["apikeys"]
-  verbs: ["list", "watch"]
+  verbs: ["get", "list", "watch"]
 - apiGroups: ["keyward.io"]
   resources: ["apikeys/status"]
   verbs: ["patch"]

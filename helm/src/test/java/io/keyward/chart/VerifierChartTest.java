@@ -90,7 +90,7 @@ class VerifierChartTest {
     assertThat(verbs)
         .containsOnlyKeys("apiusers", "apikeys", "apikeys/status", "secrets")
         .containsEntry("apiusers", List.of("list", "watch"))
-        .containsEntry("apikeys", List.of("list", "watch"))
+        .containsEntry("apikeys", List.of("get", "list", "watch"))
         .containsEntry("secrets", List.of("list", "watch"))
         .containsEntry("apikeys/status", List.of("patch"));
   }

@@ -71,6 +71,14 @@ public final class KeywardVerifier {
   private final Scheme proxyScheme;
   private final Scheme extAuthzScheme;
 
+  /**
+   * A verifier of the configuration's schemes and routes (the ones that ship with it), telling no
+   * one of its verdicts.
+   */
+  public static KeywardVerifier create(VerifierConfig config, KeyDirectory keys, Clock clock) {
+    return create(config, keys, clock, new StandardCatalog());
+  }
+
   /** A verifier of the configuration's schemes and routes, telling no one of its verdicts. */
   public static KeywardVerifier create(
       VerifierConfig config, KeyDirectory keys, Clock clock, Catalog catalog) {

@@ -22,7 +22,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.List;
-import java.util.ServiceLoader;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,8 +35,8 @@ import org.slf4j.LoggerFactory;
 public final class VerifierMain {
   /**
    * What the verifier is wired from that lives in other packages: the signing schemes and route
-   * presets, and the cluster's key directory with the last-use record. The jar finds its one
-   * implementation with {@link ServiceLoader}.
+   * presets, and the cluster's key directory with the last-use record. The jar runs with {@link
+   * io.keyward.verifier.kube.ClusterComponents}; tests may give others.
    */
   public interface Components {
     /** The schemes and route presets the configuration names. */
@@ -87,15 +86,7 @@ public final class VerifierMain {
       System.exit(2);
       return;
     }
-    Components components = ServiceLoader.load(Components.class).findFirst().orElse(null);
-    if (components == null) {
-      System.err.println(
-          "keyward-verifier: this build has no key directory (no "
-              + Components.class.getName()
-              + " on the class path)");
-      System.exit(2);
-      return;
-    }
+    Components components = new io.keyward.verifier.kube.ClusterComponents();
     Running running;
     try {
       running = start(config, components, Clock.systemUTC());
@@ -159,7 +150,20 @@ public final class VerifierMain {
    * @throws IllegalArgumentException when the configuration names a scheme or preset there is not
    */
   public static Running start(VerifierConfig config, Components components, Clock clock) {
-    KubernetesClient client = new KubernetesClientBuilder().build();
+    return start(config, components, clock, new KubernetesClientBuilder().build());
+  }
+
+  /**
+   * Starts the verifier as the jar does, on a client of the caller's (closed when the verifier is):
+   * the standard schemes and presets, and the keys of that client's cluster.
+   */
+  public static Running start(VerifierConfig config, KubernetesClient client, Clock clock) {
+    return start(config, new io.keyward.verifier.kube.ClusterComponents(), clock, client);
+  }
+
+  /** Starts the verifier of a configuration on {@code client} (closed when the verifier is). */
+  public static Running start(
+      VerifierConfig config, Components components, Clock clock, KubernetesClient client) {
     Directory directory = null;
     try {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

@@ -24,10 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The README's bots (examples/bots/: one per scheme, Python's or Node's standard library only),
- * run as they are against the verifier's proxy, with keys the operator issued: each request is
- * accepted and reaches the upstream, and a bot with the wrong secret is refused. The bots sign
- * with the machine's clock, which this class never moves.
+ * The README's bots (examples/bots/: one per scheme, Python's or Node's standard library only), run
+ * as they are against the verifier's proxy, with keys the operator issued: each request is accepted
+ * and reaches the upstream, and a bot with the wrong secret is refused. The bots sign with the
+ * machine's clock, which this class never moves.
  */
 @ExtendWith(RealCluster.class)
 class BotExamplesIT {
@@ -43,7 +43,8 @@ class BotExamplesIT {
   static void start() throws Exception {
     RealCluster.namespace(NS);
     user(USER, NS);
-    operator = RunningOperator.start(Map.of());
+    // One key per bot, and one more: more than the default five.
+    operator = RunningOperator.start(Map.of("limits.keysPerUser", "10"));
     upstream = EchoUpstream.start(0);
     Map<String, String> settings = new LinkedHashMap<>();
     settings.put("listen.proxyPort", String.valueOf(freePort()));
@@ -107,7 +108,8 @@ class BotExamplesIT {
     pb.redirectErrorStream(true);
     Process p = pb.start();
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).as(bot + " finishes").isTrue();
-    return new Run(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    return new Run(
+        p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
   }
 
   /** The bot's request may need a moment after issuance to reach the verifier's index. */
@@ -120,7 +122,8 @@ class BotExamplesIT {
   @Test
   void everyBotsSignedRequestIsAcceptedAndReachesTheUpstream() {
     Run keyward =
-        accepted("python3", "keyward_bot.py", credentials("kw", s -> s.permissions = List.of("read")));
+        accepted(
+            "python3", "keyward_bot.py", credentials("kw", s -> s.permissions = List.of("read")));
     assertThat(keyward.output()).startsWith("200 ").contains("\"x-keyward-user\":\"" + USER + "\"");
     Run binance =
         accepted(
