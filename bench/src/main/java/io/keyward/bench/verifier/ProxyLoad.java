@@ -36,10 +36,11 @@ import org.HdrHistogram.Recorder;
  * its reverse proxy only, with the chart's JVM and its own view of the cluster's keys) and the
  * upstream. An open-loop generator starts requests at fixed times ({@code rate} a second through
  * the proxy and as many directly, interleaved one by one), on one Armeria client (one connection
- * pool, the same settings for both); latency is from each request's scheduled start to its whole
- * response, so a stall delays what follows and is counted, not hidden. Requests are Keyward-signed
- * order placements (HMAC), signed ahead in batches on another thread, so signing is not measured;
- * the direct ones carry the same kind of signed request.
+ * pool, the same settings for both), after a closed-loop warm-up and a few unmeasured seconds at
+ * the rate; latency is from each request's scheduled start to its whole response, so a stall delays
+ * what follows and is counted, not hidden. Requests are Keyward-signed order placements (HMAC),
+ * signed ahead in batches on another thread, so signing is not measured; the direct ones carry the
+ * same kind of signed request.
  */
 final class ProxyLoad {
   /** Latency of one path, in milliseconds, over the measured seconds. */
@@ -169,12 +170,12 @@ final class ProxyLoad {
     ClientFactory factory =
         ClientFactory.builder().workerGroup(1).connectTimeout(Duration.ofSeconds(5)).build();
     WebClient viaProxy =
-        WebClient.builder("http://127.0.0.1:" + proxyPort)
+        WebClient.builder("h1c://127.0.0.1:" + proxyPort)
             .factory(factory)
             .responseTimeout(Duration.ofSeconds(10))
             .build();
     WebClient direct =
-        WebClient.builder("http://127.0.0.1:" + upstreamPort)
+        WebClient.builder("h1c://127.0.0.1:" + upstreamPort)
             .factory(factory)
             .responseTimeout(Duration.ofSeconds(10))
             .build();
@@ -184,15 +185,19 @@ final class ProxyLoad {
     AtomicLong directErrors = new AtomicLong();
     Map<String, Long> errors = new ConcurrentHashMap<>();
     AtomicLong inFlight = new AtomicLong();
+    java.util.concurrent.Semaphore proxiedSlots = new java.util.concurrent.Semaphore(CONNECTIONS);
+    java.util.concurrent.Semaphore directSlots = new java.util.concurrent.Semaphore(CONNECTIONS);
 
     long periodNanos = 1_000_000_000L / (2L * rate);
-    long total = 2L * rate * (warmupSeconds + seconds);
+    long total = 2L * rate * (RAMP_SECONDS + seconds);
     Signer signer = new Signer(2 * rate);
     signer.start();
     try {
       signer.awaitFull();
+      warmUp(viaProxy, direct, signer);
+      signer.awaitFull();
       long start = System.nanoTime() + 100_000_000L;
-      long measuredFrom = start + warmupSeconds * 1_000_000_000L;
+      long measuredFrom = start + RAMP_SECONDS * 1_000_000_000L;
       double proxyCpu0 = Double.NaN;
       double upstreamCpu0 = Double.NaN;
       double selfCpu0 = Double.NaN;
@@ -216,6 +221,11 @@ final class ProxyLoad {
         SignedRequest request = signer.next();
         boolean proxied = (k & 1) == 0;
         boolean measured = intended >= measuredFrom;
+        // A fixed number of connections per path, as wrk2 keeps: a request over it waits here, and
+        // its wait is in its latency (from its scheduled start). Unbounded, HTTP/1 opens a
+        // connection per request in flight, and a stalled machine runs out of descriptors.
+        java.util.concurrent.Semaphore slots = proxied ? proxiedSlots : directSlots;
+        slots.acquire();
         inFlight.incrementAndGet();
         (proxied ? viaProxy : direct)
             .execute(http(request))
@@ -224,6 +234,7 @@ final class ProxyLoad {
                 (response, error) -> {
                   long took = System.nanoTime() - intended;
                   inFlight.decrementAndGet();
+                  slots.release();
                   if (!measured) {
                     return null;
                   }
@@ -263,13 +274,15 @@ final class ProxyLoad {
       return new Result(
           rate,
           seconds,
-          warmupSeconds,
+          warmupSeconds + RAMP_SECONDS,
           upstreamKind.equals("echo")
               ? "io.keyward.localcluster.EchoUpstream (JDK HttpServer), own process"
               : "Armeria (1 event loop), own process",
           "verifier jar as its own process (reverse proxy only; -Xmx256m -XX:+UseSerialGC, the"
-              + " chart's default), keys from the cluster; generator: one Armeria client, 1 event"
-              + " loop",
+              + " chart's default), keys from the cluster; generator: one Armeria client (HTTP/1.1,"
+              + " 1 event loop, at most "
+              + CONNECTIONS
+              + " requests in flight per path)",
           keys.size(),
           directResult,
           proxiedResult,
@@ -283,6 +296,44 @@ final class ProxyLoad {
       signer.stop();
       factory.close();
     }
+  }
+
+  /**
+   * Unmeasured seconds at the full rate before the measured ones, after the warm-up: the queues of
+   * the three processes settle.
+   */
+  static final int RAMP_SECONDS = 5;
+
+  /** The most requests in flight (so connections) per path. */
+  static final int CONNECTIONS = 64;
+
+  /**
+   * Closed-loop requests on both paths for {@code warmupSeconds}, eight at a time each, so that the
+   * three JVMs have compiled their hot code before the open loop starts: cold, the first seconds at
+   * the full rate build a backlog of seconds that a 2-core machine does not work off.
+   */
+  private void warmUp(WebClient viaProxy, WebClient direct, Signer signer) throws Exception {
+    long end = System.nanoTime() + warmupSeconds * 1_000_000_000L;
+    java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(16);
+    long sent = 0;
+    while (System.nanoTime() < end) {
+      slots.acquire();
+      SignedRequest request = signer.next();
+      (sent++ % 2 == 0 ? viaProxy : direct)
+          .execute(http(request))
+          .aggregate()
+          .handle(
+              (r, e) -> {
+                slots.release();
+                return null;
+              });
+    }
+    slots.acquire(16);
+    System.out.printf(
+        java.util.Locale.ROOT,
+        "proxy load: warmed up with %d closed-loop requests in %d s%n",
+        sent,
+        warmupSeconds);
   }
 
   private static Latency latency(Histogram h, long errors) {
