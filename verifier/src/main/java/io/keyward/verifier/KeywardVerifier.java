@@ -117,12 +117,30 @@ public final class KeywardVerifier {
       RouteTable routes,
       ReplayGuard replay,
       VerificationListener listener) {
+    this(config, keys, clock, schemes, routes, replay, listener, Long.MIN_VALUE);
+  }
+
+  /**
+   * As above, for a process whose replay memory starts empty now: requests signed before {@code
+   * signedNotBeforeMillis} are answered Unavailable (see {@link Verifier}), so a signature the
+   * process before a restart accepted is not accepted again.
+   */
+  public KeywardVerifier(
+      VerifierConfig config,
+      KeyDirectory keys,
+      Clock clock,
+      List<Scheme> schemes,
+      RouteTable routes,
+      ReplayGuard replay,
+      VerificationListener listener,
+      long signedNotBeforeMillis) {
     this.config = config;
     this.keys = keys;
     this.schemes = List.copyOf(schemes);
     this.replay = replay;
     this.listener = listener;
-    this.verifier = new Verifier(keys, routes, this.schemes, replay, clock, listener);
+    this.verifier =
+        new Verifier(keys, routes, this.schemes, replay, clock, listener, signedNotBeforeMillis);
     this.clientAddress = ClientAddress.trusting(config.trustedProxies());
     this.proxyScheme = pinned(VerifierConfig.PROXY_SCHEME, config.proxyScheme());
     this.extAuthzScheme = pinned(VerifierConfig.EXT_AUTHZ_SCHEME, config.extAuthzScheme());

@@ -165,6 +165,8 @@ public final class VerifierMain {
   public static Running start(
       VerifierConfig config, Components components, Clock clock, KubernetesClient client) {
     Directory directory = null;
+    // The replay memory starts empty now: nothing signed before is accepted (see Verifier).
+    long startedAt = clock.millis();
     try {
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       for (var binder :
@@ -196,7 +198,8 @@ public final class VerifierMain {
               schemes,
               KeywardVerifier.routes(config, catalog),
               replay,
-              VerificationListener.all(metrics, new RefusalAudit(), directory.usage()));
+              VerificationListener.all(metrics, new RefusalAudit(), directory.usage()),
+              startedAt);
       VerifierServer server = VerifierServer.start(verifier, registry);
       LOG.atInfo()
           .setMessage("keyward verifier started")

@@ -25,17 +25,31 @@ public final class ReplayGuard {
   }
 
   private final long maxEntries;
+  private final long maxEntriesPerKey;
   private final AtomicLong size = new AtomicLong();
+  private final ConcurrentHashMap<String, AtomicLong> perKey = new ConcurrentHashMap<>();
   private final ConcurrentSkipListMap<Long, Set<Seen>> buckets = new ConcurrentSkipListMap<>();
 
   /**
    * @param maxEntries the most signatures remembered at once
    */
   public ReplayGuard(long maxEntries) {
-    if (maxEntries <= 0) {
+    this(maxEntries, Math.max(1_000, maxEntries / 100));
+  }
+
+  /**
+   * @param maxEntries the most signatures remembered at once
+   * @param maxEntriesPerKey the most of them one access key may hold: a key that signs faster than
+   *     this many per window is refused {@link Use#FULL} on its own, and the others go on (by
+   *     default a hundredth of the whole, at least 1,000: at a 60 s memory, 16 requests a second
+   *     for a million entries, more than the exchanges allow one key)
+   */
+  public ReplayGuard(long maxEntries, long maxEntriesPerKey) {
+    if (maxEntries <= 0 || maxEntriesPerKey <= 0) {
       throw new IllegalArgumentException("replay.maxEntries must be positive");
     }
     this.maxEntries = maxEntries;
+    this.maxEntriesPerKey = Math.min(maxEntries, maxEntriesPerKey);
   }
 
   /**
@@ -54,17 +68,25 @@ public final class ReplayGuard {
     if (bucket.contains(seen)) {
       return Use.REPLAYED;
     }
+    AtomicLong own = perKey.computeIfAbsent(accessKey, k -> new AtomicLong());
+    if (own.incrementAndGet() > maxEntriesPerKey) {
+      own.decrementAndGet();
+      return Use.FULL;
+    }
     if (size.incrementAndGet() > maxEntries) {
       size.decrementAndGet();
+      own.decrementAndGet();
       return Use.FULL;
     }
     if (!bucket.add(seen)) {
       size.decrementAndGet();
+      own.decrementAndGet();
       return Use.REPLAYED;
     }
     if (buckets.get(second) != bucket) {
       // Its bucket was dropped meanwhile (its second passed): not counted, as it is not kept.
       size.decrementAndGet();
+      own.decrementAndGet();
     }
     return Use.FIRST;
   }
@@ -84,6 +106,12 @@ public final class ReplayGuard {
       Map.Entry<Long, Set<Seen>> e = it.next();
       if (buckets.remove(e.getKey(), e.getValue())) {
         size.addAndGet(-e.getValue().size());
+        for (Seen seen : e.getValue()) {
+          AtomicLong own = perKey.get(seen.accessKey());
+          if (own != null && own.decrementAndGet() <= 0) {
+            perKey.remove(seen.accessKey(), own);
+          }
+        }
       }
     }
   }

@@ -47,6 +47,7 @@ public final class Verifier {
   private final ReplayGuard replay;
   private final Clock clock;
   private final VerificationListener listener;
+  private final long signedNotBeforeMillis;
 
   /**
    * @param schemes the schemes a request may use, tried in this order; the first is the one whose
@@ -59,6 +60,25 @@ public final class Verifier {
       ReplayGuard replay,
       Clock clock,
       VerificationListener listener) {
+    this(keys, routes, schemes, replay, clock, listener, Long.MIN_VALUE);
+  }
+
+  /**
+   * A verifier whose replay memory starts empty at {@code signedNotBeforeMillis} (a process that
+   * starts, or starts again): a request signed before then may have been accepted by the process
+   * before it, which this one cannot know, so it is refused {@link Reason#UNAVAILABLE} (the client
+   * signs anew and is accepted). A restart takes longer than the second a timestamp may lie ahead,
+   * so no signature accepted before it can pass again after it.
+   */
+  public Verifier(
+      KeyDirectory keys,
+      RouteTable routes,
+      List<Scheme> schemes,
+      ReplayGuard replay,
+      Clock clock,
+      VerificationListener listener,
+      long signedNotBeforeMillis) {
+    this.signedNotBeforeMillis = signedNotBeforeMillis;
     if (schemes.isEmpty()) {
       throw new IllegalArgumentException("at least one scheme");
     }
@@ -113,7 +133,7 @@ public final class Verifier {
     if (!keys.ready()) {
       return refuse(name, Reason.UNAVAILABLE, null, null);
     }
-    if (scheme == null) {
+    if (scheme == null || !upperCaseToken(request.method())) {
       return refuse(name, Reason.MALFORMED, null, null);
     }
     RouteTable.Lookup route = routes.lookup(request.method(), request.rawPath());
@@ -157,11 +177,16 @@ public final class Verifier {
     if (!key.permissions().contains(found.permission())) {
       return refuse(name, Reason.PERMISSION_DENIED, parts.accessKey(), key);
     }
-    if (parts.passphrase() != null && !passphraseMatches(key, parts.passphrase())) {
+    // A key with a passphrase signs only where the passphrase is sent (OKX): it is a factor.
+    if ((parts.passphrase() != null || key.passphraseFingerprint() != null)
+        && (parts.passphrase() == null || !passphraseMatches(key, parts.passphrase()))) {
       return refuse(name, Reason.BAD_PASSPHRASE, parts.accessKey(), key);
     }
     if (!signatureMatches(key, parts)) {
       return refuse(name, Reason.BAD_SIGNATURE, parts.accessKey(), key);
+    }
+    if (ts < signedNotBeforeMillis) {
+      return refuse(name, Reason.UNAVAILABLE, parts.accessKey(), key);
     }
     long staleAt = ts + Math.max(parts.windowBeforeMillis(), LONGEST_RECEIVE_WINDOW_MILLIS);
     switch (replay.offer(key.accessKey(), parts.signature(), staleAt, now)) {
@@ -172,6 +197,23 @@ public final class Verifier {
       default:
         return new Verdict.Accepted(name, key, found.permission());
     }
+  }
+
+  /**
+   * Whether a method is an upper-case token, as clients send it: an upstream receives the method as
+   * sent, so {@code get} verified as {@code GET} could be acted on as something else.
+   */
+  private static boolean upperCaseToken(String method) {
+    if (method == null || method.isEmpty() || method.length() > 16) {
+      return false;
+    }
+    for (int i = 0; i < method.length(); i++) {
+      char c = method.charAt(i);
+      if (c < 'A' || c > 'Z') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -101,7 +101,8 @@ public final class ExtAuthzService extends AuthorizationGrpc.AuthorizationImplBa
             : !raw.isEmpty() ? raw.toByteArray() : http.getBody().getBytes(StandardCharsets.UTF_8);
     RequestView view =
         new RequestView(
-            http.getMethod().toUpperCase(Locale.ROOT),
+            // As sent: Envoy forwards it so, and a lower-case method is refused (Verifier).
+            http.getMethod(),
             http.getHost(),
             q < 0 ? path : path.substring(0, q),
             q < 0 ? null : path.substring(q + 1),
@@ -166,7 +167,8 @@ public final class ExtAuthzService extends AuthorizationGrpc.AuthorizationImplBa
     for (String name : headers.keySet()) {
       // The three set above overwrite the client's; removing them too could remove ours, as
       // Envoy applies removals after the headers it sets.
-      if (ForwardedHeaders.isKeyward(name) && !ForwardedHeaders.setByVerifier(name)) {
+      if ((ForwardedHeaders.isKeyward(name) && !ForwardedHeaders.setByVerifier(name))
+          || ForwardedHeaders.neverFromClients(name)) {
         ok.addHeadersToRemove(name);
       }
     }

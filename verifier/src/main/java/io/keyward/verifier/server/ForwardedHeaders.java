@@ -43,17 +43,53 @@ final class ForwardedHeaders {
     return PERMISSION_LISTS[mask];
   }
 
-  /** Whether a header name (any case) is one of Keyward's. */
+  /**
+   * Headers a client must not hand the upstream: other spellings of its address, which the upstream
+   * might log or limit by ({@code x-forwarded-for} is the verifier's own), and overrides of the
+   * method or the path, which would let a request verified for one route act as another.
+   */
+  static final Set<String> NEVER_FROM_CLIENTS =
+      Set.of(
+          "forwarded",
+          "x-real-ip",
+          "true-client-ip",
+          "x-client-ip",
+          "x-cluster-client-ip",
+          "x-http-method-override",
+          "x-http-method",
+          "x-method-override",
+          "x-original-url",
+          "x-original-method",
+          "x-rewrite-url");
+
+  /**
+   * Whether a header name (any case) is one of Keyward's. An underscore counts as a hyphen: CGI,
+   * WSGI, PHP and some Ruby servers read {@code X_Keyward_User} as {@code x-keyward-user}.
+   */
   static boolean isKeyward(CharSequence name) {
     if (name.length() < PREFIX.length()) {
       return false;
     }
     for (int i = 0; i < PREFIX.length(); i++) {
-      if (Character.toLowerCase(name.charAt(i)) != PREFIX.charAt(i)) {
+      char c = name.charAt(i);
+      if ((c == '_' ? '-' : Character.toLowerCase(c)) != PREFIX.charAt(i)) {
         return false;
       }
     }
     return true;
+  }
+
+  /** Whether a header name (any case, {@code _} for {@code -}) must not reach the upstream. */
+  static boolean neverFromClients(CharSequence name) {
+    if (name.length() > 24) {
+      return false;
+    }
+    StringBuilder normal = new StringBuilder(name.length());
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      normal.append(c == '_' ? '-' : Character.toLowerCase(c));
+    }
+    return NEVER_FROM_CLIENTS.contains(normal.toString());
   }
 
   /** Whether a lower-case header name is one of the three the verifier sets. */

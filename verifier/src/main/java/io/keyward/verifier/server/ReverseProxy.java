@@ -186,6 +186,7 @@ public final class ReverseProxy implements HttpService, AutoCloseable {
           if (name.charAt(0) == ':'
               || NOT_FORWARDED.contains(name)
               || ForwardedHeaders.isKeyward(name)
+              || ForwardedHeaders.neverFromClients(name)
               || (dropped != null && dropped.contains(name.toString()))) {
             return;
           }

@@ -23,7 +23,7 @@ public final class VerifierServer implements AutoCloseable {
   static final int MAX_CONNECTIONS = 10_000;
 
   /** Streams one HTTP/2 connection may run at once. */
-  static final long MAX_STREAMS_PER_CONNECTION = 1_000;
+  static final long MAX_STREAMS_PER_CONNECTION = 100;
 
   /** How long a Check may take: Envoy's own deadline (200 ms by default) is far shorter. */
   static final Duration EXT_AUTHZ_REQUEST_TIMEOUT = Duration.ofSeconds(5);

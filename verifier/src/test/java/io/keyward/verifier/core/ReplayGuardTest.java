@@ -30,6 +30,20 @@ class ReplayGuardTest {
   }
 
   @Test
+  void oneKeyFillingItsShareLocksOutOnlyItself() {
+    ReplayGuard guard = new ReplayGuard(1_000, 10);
+    for (int i = 0; i < 10; i++) {
+      assertThat(guard.offer("KWNOISY", signature(i), NOW + 5000, NOW)).isEqualTo(Use.FIRST);
+    }
+    assertThat(guard.offer("KWNOISY", signature(10), NOW + 5000, NOW)).isEqualTo(Use.FULL);
+    assertThat(guard.offer("KWQUIET", signature(11), NOW + 5000, NOW)).isEqualTo(Use.FIRST);
+    // Its share comes back as its signatures leave their window.
+    assertThat(guard.offer("KWNOISY", signature(12), NOW + 70_000, NOW + 6_000))
+        .isEqualTo(Use.FIRST);
+    assertThat(guard.size()).as("only the last is still inside its window").isEqualTo(1);
+  }
+
+  @Test
   void aSignatureIsRememberedUntilItsWindowEndsAndForgottenAfter() {
     ReplayGuard guard = new ReplayGuard(100);
     long staleAt = NOW + 5000;

@@ -389,6 +389,41 @@ class VerifierTest {
             reason(
                 verifier.verify(order("KWNOPASS").header("T-PASS", "correct horse").sign(SECRET))))
         .isEqualTo(Reason.BAD_PASSPHRASE);
+    // A key with a passphrase is not taken without it (through a scheme that sends none).
+    assertThat(reason(verifier.verify(order("KWPASS").sign(SECRET))))
+        .isEqualTo(Reason.BAD_PASSPHRASE);
+  }
+
+  @Test
+  void aMethodThatIsNotAnUpperCaseTokenIsMalformed() {
+    directory.add(hmacKey("KWHMAC"));
+    // The upstream gets the method as sent: "get" verified as a read could act as anything.
+    assertThat(reason(verifier.verify(order("KWHMAC").method("get").sign(SECRET))))
+        .isEqualTo(Reason.MALFORMED);
+    assertThat(reason(verifier.verify(order("KWHMAC").method("P0ST").sign(SECRET))))
+        .isEqualTo(Reason.MALFORMED);
+  }
+
+  @Test
+  void aVerifierStartedAgainTakesNothingSignedBeforeItStarted() {
+    directory.add(hmacKey("KWHMAC"));
+    RequestView before = order("KWHMAC").timestamp(NOW.minusMillis(1)).sign(SECRET);
+    assertThat(verifier.verify(before)).isInstanceOf(Verdict.Accepted.class);
+
+    // A restart: the replay memory is empty, so what was signed before the start is refused
+    // (Unavailable: the client signs anew), and what is signed from the start is accepted.
+    Verifier restarted =
+        new Verifier(
+            directory,
+            ROUTES,
+            List.of(scheme),
+            new ReplayGuard(10_000),
+            clock,
+            (r, v, e) -> {},
+            NOW.toEpochMilli());
+    assertThat(reason(restarted.verify(before))).isEqualTo(Reason.UNAVAILABLE);
+    assertThat(restarted.verify(order("KWHMAC").timestamp(NOW).sign(SECRET)))
+        .isInstanceOf(Verdict.Accepted.class);
   }
 
   @Test

@@ -121,7 +121,7 @@ class VerifierServerTest {
         .isEqualTo(405);
 
     String ts = Long.toString(NOW.toEpochMilli());
-    String target = "/api/a%7Eb?x=1+2";
+    String target = "/api/a%20b?x=1+2";
     RawHttp.Response proxied =
         RawHttp.exchange(
             server.proxyPort(),
