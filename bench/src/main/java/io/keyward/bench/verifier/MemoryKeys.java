@@ -37,11 +37,13 @@ final class MemoryKeys implements KeyDirectory {
   private final List<BotKey> ed25519 = new ArrayList<>();
 
   /**
-   * @param hmacKeys how many HMAC keys (each with an OKX passphrase)
+   * @param hmacKeys how many HMAC keys
    * @param ed25519Keys how many Ed25519 keys
+   * @param passphrases whether the HMAC keys have an OKX passphrase (a key that has one verifies
+   *     only with it sent, so only OKX's requests can use them)
    * @param expiresAt when every key's validity ends
    */
-  MemoryKeys(int hmacKeys, int ed25519Keys, Instant expiresAt) {
+  MemoryKeys(int hmacKeys, int ed25519Keys, boolean passphrases, Instant expiresAt) {
     SecureRandom random = new SecureRandom();
     KeyPairGenerator ed;
     try {
@@ -61,8 +63,10 @@ final class MemoryKeys implements KeyDirectory {
         byte[] raw = new byte[32];
         random.nextBytes(raw);
         secret = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-        random.nextBytes(raw);
-        passphrase = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        if (passphrases) {
+          random.nextBytes(raw);
+          passphrase = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        }
       }
       KeyEntry entry =
           new KeyEntry(
@@ -74,7 +78,7 @@ final class MemoryKeys implements KeyDirectory {
               isEd ? Algorithm.ED25519 : Algorithm.HMAC_SHA256,
               isEd ? null : secret.getBytes(StandardCharsets.UTF_8),
               isEd ? pair.getPublic() : null,
-              isEd ? null : BotSigner.fingerprint(passphrase),
+              passphrase == null ? null : BotSigner.fingerprint(passphrase),
               EnumSet.of(Permission.READ, Permission.TRADE),
               List.of(BOT_ADDRESS, OTHER),
               expiresAt,

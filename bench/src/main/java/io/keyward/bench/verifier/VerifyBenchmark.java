@@ -97,7 +97,7 @@ public class VerifyBenchmark {
   public void setUp() throws GeneralSecurityException {
     kind = Kind.ofLabel(scheme);
     clock = Clock.fixed(NOW, ZoneOffset.UTC);
-    keys = new MemoryKeys(HMAC_KEYS, ED25519_KEYS, NOW.plus(Duration.ofDays(30)));
+    keys = new MemoryKeys(HMAC_KEYS, ED25519_KEYS, kind == Kind.OKX, NOW.plus(Duration.ofDays(30)));
     routes = Presets.named(kind.preset);
     schemes = Schemes.standard(SchemeSettings.defaults(), clock).all();
     List<BotKey> bots = keys.bots(kind.ed25519());
