@@ -102,6 +102,36 @@ class VerifierTest {
         .isEqualTo(Reason.BAD_SIGNATURE);
   }
 
+  @Test
+  void anEd25519SignatureMadeMalleableIsRefused() throws Exception {
+    KeyPair pair = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    directory.add(ed25519Key("KWED", pair));
+    Request request = order("KWED");
+    RequestView genuine = request.sign(pair.getPrivate());
+    byte[] sig = Base64.getDecoder().decode(genuine.headers().first("T-SIG"));
+    // S + L (the group order) verifies under a lax check; RFC 8032 requires S < L.
+    java.math.BigInteger order =
+        java.math.BigInteger.TWO
+            .pow(252)
+            .add(new java.math.BigInteger("27742317777372353535851937790883648493"));
+    byte[] le = java.util.Arrays.copyOfRange(sig, 32, 64);
+    byte[] be = new byte[32];
+    for (int i = 0; i < 32; i++) {
+      be[i] = le[31 - i];
+    }
+    byte[] sum = new java.math.BigInteger(1, be).add(order).toByteArray();
+    byte[] malleated = sig.clone();
+    java.util.Arrays.fill(malleated, 32, 64, (byte) 0);
+    for (int i = 0; i < sum.length && i < 32; i++) {
+      malleated[32 + i] = sum[sum.length - 1 - i];
+    }
+    RequestView forged =
+        request.header("T-SIG", Base64.getEncoder().encodeToString(malleated)).build();
+
+    assertThat(reason(verifier.verify(forged))).isEqualTo(Reason.BAD_SIGNATURE);
+    assertThat(verifier.verify(genuine)).isInstanceOf(Verdict.Accepted.class);
+  }
+
   // --- before the key: readiness, scheme, route, the request's form --------------------------
 
   @Test
