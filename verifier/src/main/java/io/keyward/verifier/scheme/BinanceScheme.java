@@ -43,9 +43,7 @@ public final class BinanceScheme implements Scheme {
 
   @Override
   public SignedParts read(RequestView request) throws Malformed {
-    String accessKey =
-        FieldSyntax.accessKey(
-            FieldSyntax.requiredHeader(request, API_KEY, FieldSyntax.MAX_ACCESS_KEY), API_KEY);
+    String accessKey = FieldSyntax.accessKeyHeader(request, API_KEY);
 
     String query = request.rawQuery() == null ? "" : request.rawQuery();
     byte[] body = request.body();

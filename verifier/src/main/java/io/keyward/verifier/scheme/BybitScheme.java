@@ -44,9 +44,7 @@ public final class BybitScheme implements Scheme {
 
   @Override
   public SignedParts read(RequestView request) throws Malformed {
-    String accessKey =
-        FieldSyntax.accessKey(
-            FieldSyntax.requiredHeader(request, API_KEY, FieldSyntax.MAX_ACCESS_KEY), API_KEY);
+    String accessKey = FieldSyntax.accessKeyHeader(request, API_KEY);
     String timestamp = FieldSyntax.requiredHeader(request, TIMESTAMP, 15);
     long timestampMillis = FieldSyntax.digits(timestamp, 15, TIMESTAMP);
     String sign = FieldSyntax.requiredHeader(request, SIGN, FieldSyntax.MAX_SIGNATURE);

@@ -60,6 +60,11 @@ final class FieldSyntax {
    * An access key as a client sent it: visible ASCII only, so that it can stand in an audit line as
    * it is.
    */
+  /** The access key a scheme carries in the header {@code name}: required, and an access key. */
+  static String accessKeyHeader(RequestView request, String name) throws Malformed {
+    return accessKey(requiredHeader(request, name, MAX_ACCESS_KEY), name);
+  }
+
   static String accessKey(String value, String field) throws Malformed {
     if (value.isEmpty() || value.length() > MAX_ACCESS_KEY) {
       throw new Malformed(field + ": 1 to " + MAX_ACCESS_KEY + " characters");

@@ -43,10 +43,7 @@ public final class KeywardScheme implements Scheme {
 
   @Override
   public SignedParts read(RequestView request) throws Malformed {
-    String accessKey =
-        FieldSyntax.accessKey(
-            FieldSyntax.requiredHeader(request, ACCESS_KEY, FieldSyntax.MAX_ACCESS_KEY),
-            ACCESS_KEY);
+    String accessKey = FieldSyntax.accessKeyHeader(request, ACCESS_KEY);
     String timestamp = FieldSyntax.requiredHeader(request, TIMESTAMP, 15);
     long timestampMillis = FieldSyntax.digits(timestamp, 15, TIMESTAMP);
     byte[] signature =

@@ -42,10 +42,7 @@ public final class OkxScheme implements Scheme {
 
   @Override
   public SignedParts read(RequestView request) throws Malformed {
-    String accessKey =
-        FieldSyntax.accessKey(
-            FieldSyntax.requiredHeader(request, ACCESS_KEY, FieldSyntax.MAX_ACCESS_KEY),
-            ACCESS_KEY);
+    String accessKey = FieldSyntax.accessKeyHeader(request, ACCESS_KEY);
     byte[] signature =
         FieldSyntax.base64(
             FieldSyntax.requiredHeader(request, SIGN, FieldSyntax.MAX_SIGNATURE), SIGN);
