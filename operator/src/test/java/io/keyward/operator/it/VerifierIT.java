@@ -127,7 +127,7 @@ class VerifierIT {
   }
 
   private static Issued material(String name, ApiKey key) {
-    var secret = secret(NS, key.getStatus().secretName);
+    var secret = secret(key.getMetadata().getNamespace(), key.getStatus().secretName);
     return new Issued(
         name,
         new String(
@@ -451,16 +451,7 @@ class VerifierIT {
     user("vic", NS + "-s");
     key(NS + "-s", "bot", "vic", s -> {});
     ApiKey active = awaitKey(NS + "-s", "bot", phase("Active"));
-    var secret = secret(NS + "-s", active.getStatus().secretName);
-    Issued key =
-        new Issued(
-            "bot",
-            new String(
-                Base64.getDecoder().decode(secret.getData().get("accessKey")),
-                StandardCharsets.UTF_8),
-            new String(
-                Base64.getDecoder().decode(secret.getData().get("secretKey")),
-                StandardCharsets.UTF_8));
+    Issued key = material("bot", active);
     await().atMost(PROPAGATION).until(() -> read(key).statusCode() == 200);
     editUser(
         "vic",
