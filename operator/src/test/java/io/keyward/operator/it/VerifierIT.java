@@ -64,7 +64,14 @@ class VerifierIT {
   private static final String NS = "verifier-it";
   private static final String RBAC_NS = "verifier-rbac";
   private static final String USER = "vera";
+
+  /**
+   * The issue's bound on a rotation, revocation, deletion, suspension or IP edit reaching the
+   * verifier. A key's first use after issuance waits {@code WAIT}: the operator writes the status
+   * before the grant, and a loaded machine may take longer than this between the two.
+   */
   private static final Duration PROPAGATION = Duration.ofSeconds(1);
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -251,7 +258,7 @@ class VerifierIT {
   void anIssuedKeyVerifiesThroughTheProxyAndTheExtAuthzCheckAndTheUpstreamLearnsWhoSigned()
       throws Exception {
     Issued key = issue("accepted", s -> s.permissions = List.of("read", "trade"));
-    await().atMost(PROPAGATION).until(() -> read(key).statusCode() == 200);
+    await().atMost(WAIT).until(() -> read(key).statusCode() == 200);
 
     Map<String, String> headers =
         signedHeaders(key, now(), "GET", "/api/v1/account/balances", "asset=BTC", new byte[0]);
@@ -299,7 +306,7 @@ class VerifierIT {
   void eachWrongRequestIsRefusedWithItsOwnReason() throws Exception {
     Issued key = issue("refusals", s -> s.permissions = List.of("read"));
     Issued bound = issue("bound", s -> s.ipWhitelist = List.of("203.0.113.9"));
-    await().atMost(PROPAGATION).until(() -> read(key).statusCode() == 200);
+    await().atMost(WAIT).until(() -> read(key).statusCode() == 200);
     byte[] none = new byte[0];
     String path = "/api/v1/account/balances";
 
@@ -368,7 +375,7 @@ class VerifierIT {
         KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(der));
     String path = "/api/v1/account/balances";
     await()
-        .atMost(PROPAGATION)
+        .atMost(WAIT)
         .until(
             () -> {
               long ts = now();
@@ -394,7 +401,7 @@ class VerifierIT {
               s.renewal = new ApiKeySpec.Renewal();
               s.renewal.gracePeriod = "1h";
             });
-    await().atMost(PROPAGATION).until(() -> read(old).statusCode() == 200);
+    await().atMost(WAIT).until(() -> read(old).statusCode() == 200);
     annotateKey(NS, "rotating", ApiKeyReconciler.ROTATE_ANNOTATION, "it");
     ApiKey rotated =
         awaitKey(
@@ -422,7 +429,7 @@ class VerifierIT {
     Issued narrowed = issue("narrowed", s -> s.ipWhitelist = List.of("127.0.0.1", "203.0.113.7"));
     Issued expiring = issue("expiring", s -> s.validity = "2h");
     for (Issued k : List.of(deleted, narrowed, expiring)) {
-      await().atMost(PROPAGATION).until(() -> read(k).statusCode() == 200);
+      await().atMost(WAIT).until(() -> read(k).statusCode() == 200);
     }
 
     client().resources(ApiKey.class).inNamespace(NS).withName("deleted").delete();
@@ -452,7 +459,7 @@ class VerifierIT {
     key(NS + "-s", "bot", "vic", s -> {});
     ApiKey active = awaitKey(NS + "-s", "bot", phase("Active"));
     Issued key = material("bot", active);
-    await().atMost(PROPAGATION).until(() -> read(key).statusCode() == 200);
+    await().atMost(WAIT).until(() -> read(key).statusCode() == 200);
     editUser(
         "vic",
         u -> {
@@ -472,7 +479,7 @@ class VerifierIT {
   @Test
   void aSecretATenantEditsOrPlantsNeverVerifies() throws Exception {
     Issued key = issue("tampered", s -> {});
-    await().atMost(PROPAGATION).until(() -> read(key).statusCode() == 200);
+    await().atMost(WAIT).until(() -> read(key).statusCode() == 200);
     // The tenant puts a secret of its own into the key's Secret: its signatures must not verify,
     // whatever the operator then does about the Secret.
     String planted = "planted-secret-planted-secret-00";
@@ -507,7 +514,7 @@ class VerifierIT {
             io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
                 io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
             "{\"status\":{\"lastUsedAt\":\"2000-01-01T00:00:00Z\"}}");
-    await().atMost(PROPAGATION).until(() -> read(key).statusCode() == 200);
+    await().atMost(WAIT).until(() -> read(key).statusCode() == 200);
     ApiKey seen =
         await().atMost(WAIT).until(() -> get(NS, "used"), k -> k.getStatus().lastUsedAt != null);
     assertThat(Instant.parse(seen.getStatus().lastUsedAt))
