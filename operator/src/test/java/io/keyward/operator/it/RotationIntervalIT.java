@@ -81,7 +81,9 @@ class RotationIntervalIT {
             .until(() -> get(NS, "twice"), k -> "two".equals(k.getStatus().lastHandledRotate));
     assertThat(twice.getStatus().accessKey).isNotIn(first, second);
     assertThat(Instant.parse(twice.getStatus().issuedAt)).isAfterOrEqualTo(until);
-    List<Event> rotated = events(NS, "twice", "Rotated");
+    // The event is written after the status: wait for it with a bound, then expect exactly two.
+    List<Event> rotated =
+        await().atMost(WAIT).until(() -> events(NS, "twice", "Rotated"), e -> e.size() >= 2);
     assertThat(rotated).hasSize(2);
     assertThat(rotated)
         .anySatisfy(e -> assertThat(e.getMessage()).contains("keyward.io/rotate=one"))
