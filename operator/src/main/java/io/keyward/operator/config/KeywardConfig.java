@@ -36,7 +36,43 @@ public record KeywardConfig(
     Set<String> watchNamespaces,
     boolean leaderElection,
     String leaseName,
-    int metricsPort) {
+    int metricsPort,
+    Admission admission) {
+
+  /**
+   * The validating admission webhook ({@code admission.*}): served by every replica, with its own
+   * serving certificate.
+   */
+  public record Admission(
+      boolean enabled,
+      String bindAddress,
+      int port,
+      Certificates certificates,
+      String secretName,
+      String webhookConfigurationName,
+      String serviceName,
+      List<String> extraSubjectNames,
+      Duration caValidity,
+      Duration certificateValidity,
+      String operatorUser,
+      Set<String> verifierUsers) {
+    public Admission {
+      extraSubjectNames = List.copyOf(extraSubjectNames);
+      verifierUsers = Set.copyOf(verifierUsers);
+      if (certificateValidity.compareTo(caValidity) > 0) {
+        throw new IllegalArgumentException(
+            "configuration admission.certificateValidity must not exceed admission.caValidity");
+      }
+    }
+  }
+
+  /** Who makes the webhook's serving certificate. */
+  public enum Certificates {
+    /** The operator: its own CA and serving certificate in a Secret, and the caBundle kept. */
+    Operator,
+    /** cert-manager writes the Secret and injects the caBundle; the operator only reads it. */
+    CertManager
+  }
 
   public static final ConfigOption<Integer> KEYS_PER_USER =
       new ConfigOption<>(
@@ -121,6 +157,84 @@ public record KeywardConfig(
               + " it off.",
           KeywardConfig::port);
 
+  public static final ConfigOption<Boolean> ADMISSION_ENABLED =
+      new ConfigOption<>(
+          "admission.enabled",
+          "false",
+          "Serve the validating admission webhook (on every replica; the chart turns it on).",
+          KeywardConfig::bool);
+  public static final ConfigOption<String> ADMISSION_BIND_ADDRESS =
+      new ConfigOption<>(
+          "admission.bindAddress",
+          "0.0.0.0",
+          "The address the webhook's HTTPS endpoint listens on.",
+          Function.identity());
+  public static final ConfigOption<Integer> ADMISSION_PORT =
+      new ConfigOption<>(
+          "admission.port",
+          "9443",
+          "Port of the webhook's HTTPS endpoint (path /validate); 0 picks a free one.",
+          KeywardConfig::port);
+  public static final ConfigOption<Certificates> ADMISSION_CERTIFICATES =
+      new ConfigOption<>(
+          "admission.certificates",
+          "Operator",
+          "Who makes the serving certificate: Operator (its own CA, kept in admission.secretName,"
+              + " renewed, and the caBundle of the webhook configuration kept current) or"
+              + " CertManager (cert-manager writes the Secret and injects the caBundle).",
+          KeywardConfig::certificates);
+  public static final ConfigOption<String> ADMISSION_SECRET_NAME =
+      new ConfigOption<>(
+          "admission.secretName",
+          "keyward-webhook-tls",
+          "The Secret in the operator's namespace that holds the webhook's CA and serving"
+              + " certificate.",
+          Function.identity());
+  public static final ConfigOption<String> ADMISSION_WEBHOOK_CONFIGURATION_NAME =
+      new ConfigOption<>(
+          "admission.webhookConfigurationName",
+          "keyward",
+          "The ValidatingWebhookConfiguration whose caBundle the operator keeps current.",
+          Function.identity());
+  public static final ConfigOption<String> ADMISSION_SERVICE_NAME =
+      new ConfigOption<>(
+          "admission.serviceName",
+          "keyward-webhook",
+          "The Service in front of the webhook; the serving certificate names it.",
+          Function.identity());
+  public static final ConfigOption<List<String>> ADMISSION_EXTRA_SUBJECT_NAMES =
+      new ConfigOption<>(
+          "admission.extraSubjectNames",
+          "",
+          "Comma-separated extra DNS names or IP addresses for the serving certificate.",
+          KeywardConfig::list);
+  public static final ConfigOption<Duration> ADMISSION_CA_VALIDITY =
+      new ConfigOption<>(
+          "admission.caValidity",
+          "365d",
+          "Validity of the operator's webhook CA; a new one is made when a third is left.",
+          duration());
+  public static final ConfigOption<Duration> ADMISSION_CERTIFICATE_VALIDITY =
+      new ConfigOption<>(
+          "admission.certificateValidity",
+          "90d",
+          "Validity of the serving certificate; it is renewed when a third is left.",
+          duration());
+  public static final ConfigOption<String> ADMISSION_OPERATOR_USER =
+      new ConfigOption<>(
+          "admission.operatorUser",
+          "",
+          "The operator's own user name, the only one whose status writes are allowed; empty:"
+              + " read from the pod's service account token.",
+          Function.identity());
+  public static final ConfigOption<Set<String>> ADMISSION_VERIFIER_USERS =
+      new ConfigOption<>(
+          "admission.verifierUsers",
+          "",
+          "Comma-separated user names (the verifier's service accounts) that may write"
+              + " status.lastUsedAt of ApiKeys and nothing else.",
+          KeywardConfig::namespaceSet);
+
   /** Every option, in documentation order. */
   public static final List<ConfigOption<?>> OPTIONS =
       List.of(
@@ -137,7 +251,19 @@ public record KeywardConfig(
           WATCH_NAMESPACES,
           LEADER_ELECTION,
           LEASE_NAME,
-          METRICS_PORT);
+          METRICS_PORT,
+          ADMISSION_ENABLED,
+          ADMISSION_BIND_ADDRESS,
+          ADMISSION_PORT,
+          ADMISSION_CERTIFICATES,
+          ADMISSION_SECRET_NAME,
+          ADMISSION_WEBHOOK_CONFIGURATION_NAME,
+          ADMISSION_SERVICE_NAME,
+          ADMISSION_EXTRA_SUBJECT_NAMES,
+          ADMISSION_CA_VALIDITY,
+          ADMISSION_CERTIFICATE_VALIDITY,
+          ADMISSION_OPERATOR_USER,
+          ADMISSION_VERIFIER_USERS);
 
   public KeywardConfig {
     if (minValidity.compareTo(maxValidity) > 0) {
@@ -213,7 +339,20 @@ public record KeywardConfig(
         get(values, WATCH_NAMESPACES),
         get(values, LEADER_ELECTION),
         get(values, LEASE_NAME),
-        get(values, METRICS_PORT));
+        get(values, METRICS_PORT),
+        new Admission(
+            get(values, ADMISSION_ENABLED),
+            get(values, ADMISSION_BIND_ADDRESS),
+            get(values, ADMISSION_PORT),
+            get(values, ADMISSION_CERTIFICATES),
+            get(values, ADMISSION_SECRET_NAME),
+            get(values, ADMISSION_WEBHOOK_CONFIGURATION_NAME),
+            get(values, ADMISSION_SERVICE_NAME),
+            get(values, ADMISSION_EXTRA_SUBJECT_NAMES),
+            get(values, ADMISSION_CA_VALIDITY),
+            get(values, ADMISSION_CERTIFICATE_VALIDITY),
+            get(values, ADMISSION_OPERATOR_USER),
+            get(values, ADMISSION_VERIFIER_USERS)));
   }
 
   /** A copy with some settings changed, keyed by option path (for tests and tools). */
@@ -239,6 +378,20 @@ public record KeywardConfig(
     v.put(LEADER_ELECTION.path(), Boolean.toString(leaderElection));
     v.put(LEASE_NAME.path(), leaseName);
     v.put(METRICS_PORT.path(), Integer.toString(metricsPort));
+    v.put(ADMISSION_ENABLED.path(), Boolean.toString(admission.enabled()));
+    v.put(ADMISSION_BIND_ADDRESS.path(), admission.bindAddress());
+    v.put(ADMISSION_PORT.path(), Integer.toString(admission.port()));
+    v.put(ADMISSION_CERTIFICATES.path(), admission.certificates().name());
+    v.put(ADMISSION_SECRET_NAME.path(), admission.secretName());
+    v.put(ADMISSION_WEBHOOK_CONFIGURATION_NAME.path(), admission.webhookConfigurationName());
+    v.put(ADMISSION_SERVICE_NAME.path(), admission.serviceName());
+    v.put(ADMISSION_EXTRA_SUBJECT_NAMES.path(), String.join(",", admission.extraSubjectNames()));
+    v.put(ADMISSION_CA_VALIDITY.path(), DurationSpec.format(admission.caValidity()));
+    v.put(
+        ADMISSION_CERTIFICATE_VALIDITY.path(),
+        DurationSpec.format(admission.certificateValidity()));
+    v.put(ADMISSION_OPERATOR_USER.path(), admission.operatorUser());
+    v.put(ADMISSION_VERIFIER_USERS.path(), String.join(",", admission.verifierUsers()));
     return v;
   }
 
@@ -310,6 +463,19 @@ public record KeywardConfig(
       return Boolean.parseBoolean(s);
     }
     throw new IllegalArgumentException("must be true or false, was '" + s + "'");
+  }
+
+  private static Certificates certificates(String s) {
+    for (Certificates c : Certificates.values()) {
+      if (c.name().equals(s.trim())) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException("must be Operator or CertManager, was '" + s + "'");
+  }
+
+  private static List<String> list(String s) {
+    return Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
   }
 
   private static Set<String> namespaceSet(String s) {

@@ -15,7 +15,57 @@ public final class ApiUserRules {
   /** Namespace entries one refusal reports; the rest are counted. */
   static final int REPORTED = 20;
 
+  private static final Pattern SERVICE_ACCOUNT =
+      Pattern.compile(ApiUserSpec.SERVICE_ACCOUNT_PATTERN);
+
   private ApiUserRules() {}
+
+  private static void owners(List<ApiUserSpec.Owner> owners, List<String> v) {
+    if (owners == null) {
+      return;
+    }
+    if (owners.size() > ApiUserSpec.OWNERS_MAX) {
+      v.add(
+          "spec.owners: at most "
+              + ApiUserSpec.OWNERS_MAX
+              + " entries (has "
+              + owners.size()
+              + "; name a group for more)");
+      return;
+    }
+    for (int i = 0; i < owners.size(); i++) {
+      ApiUserSpec.Owner o = owners.get(i);
+      String at = "spec.owners[" + i + "]";
+      if (o == null) {
+        v.add(at + ": must not be null");
+        continue;
+      }
+      if (!List.of("User", "Group", "ServiceAccount").contains(String.valueOf(o.kind))) {
+        v.add(at + ".kind: must be User, Group or ServiceAccount (was " + Excerpt.of(o.kind) + ")");
+        continue;
+      }
+      if (o.name == null || o.name.isEmpty()) {
+        v.add(at + ".name: is required");
+      } else if (o.name.codePointCount(0, o.name.length()) > ApiUserSpec.OWNER_NAME_MAX) {
+        v.add(at + ".name: must be at most " + ApiUserSpec.OWNER_NAME_MAX + " characters");
+      } else if ("ServiceAccount".equals(o.kind) && !SERVICE_ACCOUNT.matcher(o.name).matches()) {
+        v.add(
+            at
+                + ".name: "
+                + Excerpt.of(o.name)
+                + " is not a service account name (a DNS subdomain)");
+      }
+      if ("ServiceAccount".equals(o.kind)) {
+        if (o.namespace == null
+            || o.namespace.length() > ApiUserSpec.NAMESPACE_MAX
+            || !DNS_LABEL.matcher(o.namespace).matches()) {
+          v.add(at + ".namespace: a ServiceAccount needs its namespace (a DNS label)");
+        }
+      } else if (o.namespace != null) {
+        v.add(at + ".namespace: only a ServiceAccount has a namespace");
+      }
+    }
+  }
 
   /** Each broken rule as "field: rule"; empty when valid. */
   public static List<String> validate(ApiUserSpec spec) {
@@ -78,6 +128,7 @@ public final class ApiUserRules {
         && !List.of("Required", "Disabled").contains(spec.mfa.totp)) {
       v.add("spec.mfa.totp: must be Required or Disabled (was " + Excerpt.of(spec.mfa.totp) + ")");
     }
+    owners(spec.owners, v);
     return v;
   }
 }
