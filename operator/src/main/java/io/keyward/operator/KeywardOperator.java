@@ -201,8 +201,6 @@ public final class KeywardOperator {
               o.withKubernetesClient(client)
                   // JOSDK's reconciliation metrics, in the registry /metrics serves.
                   .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()))
-                  // JSON patches for the finalizer: the same behaviour on every API server.
-                  .withUseSSAToPatchPrimaryResource(false)
                   .withCloseClientOnStop(false);
               if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(
