@@ -113,3 +113,41 @@ last use (status.lastUsedAt, by merge patch). Never a write on Secrets. */}}
   resources: ["secrets"]
   verbs: ["list", "watch"]
 {{- end -}}
+
+{{/* The admission webhook's names: the ValidatingWebhookConfiguration is the release's full
+name, its Service and the Secret of its serving certificate are named after it. */}}
+{{- define "keyward.webhook.configurationName" -}}
+{{- include "keyward.fullname" . -}}
+{{- end -}}
+
+{{- define "keyward.webhook.serviceName" -}}
+{{- printf "%s-webhook" (include "keyward.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "keyward.webhook.secretName" -}}
+{{- printf "%s-webhook-tls" (include "keyward.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The serving Certificate (CertManager mode), the object cert-manager's CA injector reads. */}}
+{{- define "keyward.webhook.certificateName" -}}
+{{- include "keyward.webhook.serviceName" . -}}
+{{- end -}}
+
+{{/* On clusters with matchConditions (1.28 and later) an UPDATE skips objects being deleted, so
+the update webhook may fail closed; before, a down webhook would wedge finalizer removal. */}}
+{{- define "keyward.webhook.matchConditions" -}}
+{{- if semverCompare ">=1.28-0" .Capabilities.KubeVersion.Version -}}true{{- end -}}
+{{- end -}}
+
+{{/* What the three webhooks share: the Service, the API server's timeout, no side effects. */}}
+{{- define "keyward.webhook.endpoint" -}}
+clientConfig:
+  service:
+    name: {{ include "keyward.webhook.serviceName" . }}
+    namespace: {{ .Release.Namespace }}
+    port: 443
+    path: /validate
+sideEffects: None
+admissionReviewVersions: ["v1"]
+timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}
+{{- end -}}

@@ -32,10 +32,27 @@ public final class Chart {
 
   /** {@code helm template keyward helm/keyward -n <namespace> --set k=v...}, without the CRDs. */
   public static List<HasMetadata> render(String namespace, Map<String, Object> values) {
+    return parse(manifest(namespace, null, values));
+  }
+
+  /**
+   * The same for a cluster of that Kubernetes version ({@code --kube-version}, e.g. "1.20.2"): what
+   * the chart renders depends on it (the webhook's matchConditions from 1.28).
+   */
+  public static List<HasMetadata> render(
+      String namespace, String kubeVersion, Map<String, Object> values) {
+    return parse(manifest(namespace, kubeVersion, values));
+  }
+
+  /** The rendered manifest as {@code helm template} prints it; kubeVersion null: Helm's default. */
+  public static String manifest(String namespace, String kubeVersion, Map<String, Object> values) {
     TemplateCommand template =
         new Helm(dir()).template().withName(RELEASE).withNamespace(namespace).skipCrds();
+    if (kubeVersion != null) {
+      template.withKubeVersion(kubeVersion);
+    }
     values.forEach(template::set);
-    return parse(template.call());
+    return template.call();
   }
 
   /** Each YAML document of a rendered manifest, as a typed object where fabric8 knows the kind. */

@@ -57,9 +57,15 @@ class HelmChartTest {
     assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
     assertThat(env(c)).containsEntry("KEYWARD_OPERATOR_LEADER_ELECTION_ENABLED", "false");
     assertThat(env(c)).containsEntry("KEYWARD_OPERATOR_METRICS_PORT", "8080");
-    assertThat(Chart.all(objects, Role.class)).as("no Lease rights for one replica").isEmpty();
-    assertThat(Chart.one(objects, Service.class).getSpec().getPorts().get(0).getPort())
-        .isEqualTo(8080);
+    assertThat(Chart.all(objects, Role.class))
+        .as("no Lease rights for one replica")
+        .noneMatch(r -> resources(r.getRules()).contains("leases"));
+    Service metrics =
+        Chart.all(objects, Service.class).stream()
+            .filter(x -> x.getMetadata().getName().equals("keyward-metrics"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(metrics.getSpec().getPorts().get(0).getPort()).isEqualTo(8080);
     assertThat(Chart.byKind(objects, "ServiceMonitor")).isEmpty();
     ServiceAccount sa = Chart.one(objects, ServiceAccount.class);
     ClusterRoleBinding binding = Chart.one(objects, ClusterRoleBinding.class);
@@ -83,10 +89,19 @@ class HelmChartTest {
             "events",
             "deployments",
             "statefulsets",
-            "daemonsets");
+            "daemonsets",
+            // The webhook's caBundle (WebhookChartTest): read, and written in one by name.
+            "validatingwebhookconfigurations",
+            "validatingwebhookconfigurations");
     assertThat(verbs(role.getRules(), "deployments")).containsExactly("get", "patch");
-    assertThat(Chart.all(objects, Role.class)).isEmpty();
-    assertThat(Chart.all(objects, RoleBinding.class)).isEmpty();
+    // Namespaced only the renewal of the webhook's own Secret, which a ClusterRole cannot narrow
+    // to the release namespace.
+    assertThat(Chart.all(objects, Role.class))
+        .extracting(r -> r.getMetadata().getNamespace() + "/" + r.getMetadata().getName())
+        .containsExactly("keyward-system/keyward-webhook");
+    assertThat(Chart.all(objects, RoleBinding.class))
+        .extracting(b -> b.getRoleRef().getName())
+        .containsExactly("keyward-webhook");
   }
 
   @Test
@@ -97,7 +112,11 @@ class HelmChartTest {
     // Cluster-wide only what is cluster-scoped: the ApiUsers.
     ClusterRole cluster = clusterRole(objects, "keyward");
     assertThat(resources(cluster.getRules()))
-        .containsExactlyInAnyOrder("apiusers", "apiusers/status");
+        .containsExactlyInAnyOrder(
+            "apiusers",
+            "apiusers/status",
+            "validatingwebhookconfigurations",
+            "validatingwebhookconfigurations");
     assertThat(Chart.one(objects, ClusterRoleBinding.class).getRoleRef().getName())
         .isEqualTo("keyward");
     Map<String, Role> roles =
@@ -110,6 +129,7 @@ class HelmChartTest {
             "team-a/keyward",
             "team-b/keyward",
             "ops/keyward-enrolment",
+            "ops/keyward-webhook",
             "default/keyward-apiuser-events");
     for (String ns : List.of("team-a", "team-b")) {
       assertThat(resources(roles.get(ns + "/keyward").getRules()))
@@ -286,7 +306,11 @@ class HelmChartTest {
     Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
     assertThat(env(c)).containsEntry("KEYWARD_OPERATOR_LEADER_ELECTION_ENABLED", "true");
     assertThat(c.getImage()).endsWith(":1.2.3");
-    Role lease = Chart.one(objects, Role.class);
+    Role lease =
+        Chart.all(objects, Role.class).stream()
+            .filter(r -> r.getMetadata().getName().equals("keyward-leader-election"))
+            .findFirst()
+            .orElseThrow();
     assertThat(lease.getMetadata().getNamespace()).isEqualTo("ops");
     assertThat(lease.getRules().get(0).getResources()).containsExactly("leases");
     assertThat(Chart.byKind(objects, "ServiceMonitor")).isPresent();

@@ -26,6 +26,16 @@ class ConfigReferenceTest {
             case "operator.namespace" -> "the release namespace";
             case "operator.metricsPort" -> "`metrics.port`";
             case "operator.leaderElection.enabled" -> "`replicas` > 1";
+              // The webhook's settings the chart's own objects depend on come from its `webhook`
+              // values and the names it renders (templates/webhook.yaml).
+            case "admission.enabled" -> "`webhook.enabled` (the chart's default: `true`)";
+            case "admission.port" -> "`webhook.port`";
+            case "admission.certificates" -> "`webhook.certificates`";
+            case "admission.secretName" -> "`<fullname>-webhook-tls`";
+            case "admission.webhookConfigurationName" -> "`<fullname>`";
+            case "admission.serviceName" -> "`<fullname>-webhook`";
+            case "admission.operatorUser" -> "the operator's ServiceAccount";
+            case "admission.verifierUsers" -> "the verifier's ServiceAccount (`verifier.enabled`)";
             default -> "`config." + o.path() + "`";
           };
       String dflt = o.defaultValue().isEmpty() ? "(all)" : "`" + o.defaultValue() + "`";

@@ -50,9 +50,10 @@ import java.util.stream.Collectors;
 
 /**
  * The chart's RBAC on the suite's API server, for the RBAC proofs: the rendered ServiceAccount,
- * roles and bindings applied, clients that authenticate with a ServiceAccount token only, what the
- * roles bound to the operator's ServiceAccount grant (and in which namespace), and the lifecycle
- * that must use all of it.
+ * roles and bindings applied (every one the values render, the webhook's included; the webhook
+ * configuration itself is not applied), clients that authenticate with a ServiceAccount token only,
+ * what the roles bound to the operator's ServiceAccount grant (and in which namespace), and the
+ * lifecycle that must use all of it.
  */
 final class ChartRbac {
   private static final List<String> KINDS =
@@ -162,7 +163,10 @@ final class ChartRbac {
 
   /**
    * Every permission the roles bound to the chart's ServiceAccount grant: a ClusterRole's through a
-   * ClusterRoleBinding with namespace "" (everywhere), a Role's with its namespace.
+   * ClusterRoleBinding with namespace "" (everywhere), a Role's with its namespace. A rule narrowed
+   * by resourceNames (the webhook's Secret and configuration) counts as its verb on the resource:
+   * the API server enforces the names, so a request on another object is a 403 in {@link
+   * RequestAudit#forbidden()}.
    */
   Set<RequestAudit.Scoped> granted() {
     ServiceAccount sa = serviceAccount();
