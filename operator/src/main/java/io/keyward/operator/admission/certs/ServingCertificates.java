@@ -159,6 +159,11 @@ public final class ServingCertificates implements AutoCloseable {
     return keys.serving();
   }
 
+  /** The last problem met, or "none" once a certificate is loaded (tests). */
+  String problem() {
+    return problem;
+  }
+
   /** Stops the watches and the timer; the context keeps presenting the last certificate. */
   @Override
   public void close() {
