@@ -74,6 +74,13 @@ public final class ServingCertificates implements AutoCloseable {
   private final ScheduledExecutorService executor;
   private final CompletableFuture<Void> loaded = new CompletableFuture<>();
 
+  /**
+   * Set once both watches have listed: until then their events wait for the first round, which sees
+   * everything they listed (else the caBundle round would find a configuration cache still empty
+   * and report it missing).
+   */
+  private volatile boolean watching;
+
   private SharedIndexInformer<Secret> secretInformer;
   private SharedIndexInformer<ValidatingWebhookConfiguration> configurationInformer;
 
@@ -196,6 +203,7 @@ public final class ServingCertificates implements AutoCloseable {
           deadline,
           "the ValidatingWebhookConfiguration " + configurationName);
     }
+    watching = true;
     executor.scheduleWithFixedDelay(this::refresh, 0, recheck.toMillis(), TimeUnit.MILLISECONDS);
     try {
       loaded.get(remaining(deadline), TimeUnit.MILLISECONDS);
@@ -255,6 +263,9 @@ public final class ServingCertificates implements AutoCloseable {
   }
 
   private void submit(Runnable task) {
+    if (!watching) {
+      return;
+    }
     try {
       executor.execute(task);
     } catch (RejectedExecutionException closed) {
