@@ -205,9 +205,8 @@ class WebhookChartTest {
             "* admissionregistration.k8s.io/validatingwebhookconfigurations get",
             "* admissionregistration.k8s.io/validatingwebhookconfigurations list",
             "* admissionregistration.k8s.io/validatingwebhookconfigurations watch",
-            "* admissionregistration.k8s.io/validatingwebhookconfigurations[keyward] update",
             "* admissionregistration.k8s.io/validatingwebhookconfigurations[keyward] patch");
-    // The Secret: read, watched and created through the key Secrets' cluster-wide rule, patched
+    // The Secret: read, watched and created through the key Secrets' cluster-wide rule, updated
     // in that one only (update of any Secret the key Secrets' rule grants already).
     assertThat(filter(grants, "/secrets"))
         .containsExactlyInAnyOrder(
@@ -217,8 +216,7 @@ class WebhookChartTest {
             "* /secrets create",
             "* /secrets update",
             "* /secrets delete",
-            "ops /secrets[keyward-webhook-tls] update",
-            "ops /secrets[keyward-webhook-tls] patch");
+            "ops /secrets[keyward-webhook-tls] update");
     Role role = role(objects, NS, "keyward-webhook");
     assertThat(role.getRules())
         .singleElement()
@@ -226,7 +224,7 @@ class WebhookChartTest {
             r -> {
               assertThat(r.getResources()).containsExactly("secrets");
               assertThat(r.getResourceNames()).containsExactly("keyward-webhook-tls");
-              assertThat(r.getVerbs()).containsExactlyInAnyOrder("update", "patch");
+              assertThat(r.getVerbs()).containsExactly("update");
             });
     // Nothing on admission reviews or policies: the API server calls the webhook.
     assertThat(grants).noneMatch(g -> g.contains("admission.k8s.io/"));
@@ -248,15 +246,13 @@ class WebhookChartTest {
             "ops /secrets watch",
             "ops /secrets create",
             "ops /secrets delete",
-            "ops /secrets[keyward-webhook-tls] update",
-            "ops /secrets[keyward-webhook-tls] patch");
+            "ops /secrets[keyward-webhook-tls] update");
     assertThat(filter(grants, "* /secrets")).isEmpty();
     assertThat(filter(grants, "admissionregistration.k8s.io"))
         .containsExactlyInAnyOrder(
             "* admissionregistration.k8s.io/validatingwebhookconfigurations get",
             "* admissionregistration.k8s.io/validatingwebhookconfigurations list",
             "* admissionregistration.k8s.io/validatingwebhookconfigurations watch",
-            "* admissionregistration.k8s.io/validatingwebhookconfigurations[keyward] update",
             "* admissionregistration.k8s.io/validatingwebhookconfigurations[keyward] patch");
   }
 

@@ -75,8 +75,15 @@ public final class KeywardOperator {
       LOG.info(
           "Metrics on http://0.0.0.0:{}/metrics, probes on /healthz and /readyz", server.port());
     }
+    // The webhook serves on every replica, leader or not, before the controllers start: the
+    // chart's configuration sends creates to it from the moment the Deployment exists.
+    io.keyward.operator.admission.Admission admission = null;
     Operator operator;
     try {
+      if (config.admission().enabled()) {
+        admission =
+            io.keyward.operator.admission.Admission.start(client, config, Clock.systemUTC());
+      }
       operator = start(client, config, Clock.systemUTC(), metrics);
     } catch (RuntimeException e) {
       // The watches could not start (JOSDK waits at most its cache sync timeout, 2 minutes):
@@ -87,9 +94,17 @@ public final class KeywardOperator {
     }
     running.set(operator);
     String instance = instanceName();
+    io.keyward.operator.admission.Admission webhook = admission;
     Runtime.getRuntime()
         .addShutdownHook(
-            new Thread(() -> stop(operator, client, config, instance), "keyward-shutdown"));
+            new Thread(
+                () -> {
+                  stop(operator, client, config, instance);
+                  if (webhook != null) {
+                    webhook.close();
+                  }
+                },
+                "keyward-shutdown"));
     LOG.info("Keyward operator running against {}", client.getMasterUrl());
   }
 
@@ -195,10 +210,27 @@ public final class KeywardOperator {
       KeywardMetrics metrics,
       boolean exitOnLostLeadership,
       String instance) {
+    return start(client, config, clock, metrics, exitOnLostLeadership, instance, true);
+  }
+
+  /**
+   * As above; {@code serverSideApply} false patches the finalizer with a JSON patch instead of
+   * JOSDK's default server-side apply. Only the fabric8 mock server needs it (it answers 415 to
+   * apply patches); every real API server, 1.20 and the v1.36 CRD server, takes JOSDK's default.
+   */
+  public static Operator start(
+      KubernetesClient client,
+      KeywardConfig config,
+      Clock clock,
+      KeywardMetrics metrics,
+      boolean exitOnLostLeadership,
+      String instance,
+      boolean serverSideApply) {
     Operator operator =
         new Operator(
             o -> {
               o.withKubernetesClient(client)
+                  .withUseSSAToPatchPrimaryResource(serverSideApply)
                   // JOSDK's reconciliation metrics, in the registry /metrics serves.
                   .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(metrics.registry()))
                   .withCloseClientOnStop(false);

@@ -38,7 +38,15 @@ class OperatorMockServerTest {
     user.getSpec().mfa = new ApiUserSpec.MfaSpec();
     user.getSpec().mfa.totp = "Disabled";
     client.resource(user).create();
-    operator = KeywardOperator.start(client, KeywardConfig.defaults(), clock);
+    operator =
+        KeywardOperator.start(
+            client,
+            KeywardConfig.defaults(),
+            clock,
+            new io.keyward.operator.metrics.KeywardMetrics(),
+            false,
+            "mock",
+            false);
   }
 
   @AfterAll

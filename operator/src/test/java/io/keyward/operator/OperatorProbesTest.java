@@ -93,7 +93,15 @@ class OperatorProbesTest {
       // Starting: live, not ready.
       assertThat(status(healthz)).isEqualTo(200);
       assertThat(status(readyz)).isEqualTo(503);
-      operator = KeywardOperator.start(client, KeywardConfig.defaults(), Clock.systemUTC());
+      operator =
+          KeywardOperator.start(
+              client,
+              KeywardConfig.defaults(),
+              Clock.systemUTC(),
+              new io.keyward.operator.metrics.KeywardMetrics(),
+              false,
+              "probes",
+              false);
       running.set(operator);
       await().atMost(Duration.ofSeconds(30)).until(() -> status(readyz) == 200);
       assertThat(status(healthz)).isEqualTo(200);

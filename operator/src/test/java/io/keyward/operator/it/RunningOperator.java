@@ -19,6 +19,7 @@ public final class RunningOperator implements AutoCloseable {
   private KubernetesClient client;
   private Operator operator;
   private KeywardMetrics metrics;
+  private io.keyward.operator.admission.Admission admission;
 
   private static final java.util.concurrent.atomic.AtomicInteger INSTANCES =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -69,6 +70,9 @@ public final class RunningOperator implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     metrics = new KeywardMetrics();
+    if (config.admission().enabled()) {
+      admission = io.keyward.operator.admission.Admission.start(client, config, clock);
+    }
     operator = KeywardOperator.start(client, config, clock, metrics, false, identity);
   }
 
@@ -77,6 +81,7 @@ public final class RunningOperator implements AutoCloseable {
    * must wait for the Lease to expire.
    */
   public void crash() {
+    closeAdmission();
     if (operator != null) {
       operator.stop();
       client.close();
@@ -131,7 +136,20 @@ public final class RunningOperator implements AutoCloseable {
     return clock;
   }
 
+  /** The port this instance's admission webhook serves on (admission.enabled). */
+  public int admissionPort() {
+    return admission.port();
+  }
+
+  private void closeAdmission() {
+    if (admission != null) {
+      admission.close();
+      admission = null;
+    }
+  }
+
   private void stopInstance() {
+    closeAdmission();
     if (operator != null) {
       KeywardOperator.stop(operator, client, config, identity);
       client.close();
