@@ -65,9 +65,9 @@ class WebhookIT {
       RealCluster.namespace(ns);
     }
     user("webhook-alice", NS);
-    ApiUser limited = getUser("webhook-alice");
+    user("webhook-racer", NS);
     editUser(
-        "webhook-alice",
+        "webhook-racer",
         u -> {
           u.getSpec().maxKeys = 2;
           return u;
@@ -83,7 +83,6 @@ class WebhookIT {
             new ApiUserSpec.Owner("ServiceAccount", "owner-bot", NS),
             new ApiUserSpec.Owner("Group", "desk-owners", null));
     client().resource(owned).create();
-    assertThat(limited).isNotNull();
 
     operator =
         RunningOperator.start(
@@ -126,7 +125,7 @@ class WebhookIT {
         .atMost(WAIT)
         .untilAsserted(
             () ->
-                assertThat(tenant.apply(example("ip-range"), "-n", NS).output())
+                assertThat(tenant.apply(example("ip-not-an-address"), "-n", NS).output())
                     .contains("denied the request"));
   }
 
@@ -174,6 +173,8 @@ class WebhookIT {
     List<String> failures = new ArrayList<>();
     for (Path file : files) {
       String text = Files.readString(file, StandardCharsets.UTF_8);
+      // What the output must name; " | " separates what the API server's own validation says
+      // (1.20 names the list, not the item; kubectl names a missing field its own way).
       String field =
           text.lines()
               .filter(l -> l.startsWith("# refused: "))
@@ -181,9 +182,10 @@ class WebhookIT {
               .orElseThrow(() -> new AssertionError(file + " has no '# refused:' line"))
               .substring("# refused: ".length())
               .trim();
+      List<String> names = List.of(field.split(" \\| "));
       String name = file.getFileName().toString().replace(".yaml", "");
       Kubectl.Result r = tenant.apply(text.replace("user: alice", "user: webhook-alice"), "-n", NS);
-      if (r.exit() == 0 || !r.output().contains(field)) {
+      if (r.exit() == 0 || names.stream().noneMatch(r.output()::contains)) {
         failures.add(name + " (expected a refusal naming " + field + "): " + r.output().trim());
       }
       if (client().resources(ApiKey.class).inNamespace(NS).withName(name).get() != null) {
@@ -208,6 +210,7 @@ class WebhookIT {
     // through, and the ledger keeps the limit.
     ExecutorService pool = Executors.newFixedThreadPool(5);
     List<Future<Boolean>> results = new ArrayList<>();
+    List<String> refusals = java.util.Collections.synchronizedList(new ArrayList<>());
     for (int i = 0; i < 5; i++) {
       String name = "webhook-race-" + i;
       Callable<Boolean> create =
@@ -216,11 +219,12 @@ class WebhookIT {
               ApiKey k = new ApiKey();
               k.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
               k.setSpec(new io.keyward.operator.api.ApiKeySpec());
-              k.getSpec().user = "webhook-alice";
+              k.getSpec().user = "webhook-racer";
               k.getSpec().note = "race " + name;
               tenantClient.resource(k).create();
               return true;
             } catch (KubernetesClientException e) {
+              refusals.add(e.getCode() + " " + e.getMessage());
               return false;
             }
           };
@@ -232,10 +236,10 @@ class WebhookIT {
     }
     final int created = admitted;
     pool.shutdown();
-    assertThat(created).isGreaterThanOrEqualTo(2);
+    assertThat(created).as("admitted; refused: %s", refusals).isGreaterThanOrEqualTo(2);
     await()
         .atMost(WAIT)
-        .untilAsserted(() -> assertThat(getUser("webhook-alice").getStatus().keyRefs).hasSize(2));
+        .untilAsserted(() -> assertThat(getUser("webhook-racer").getStatus().keyRefs).hasSize(2));
     await()
         .atMost(WAIT)
         .untilAsserted(
@@ -248,10 +252,10 @@ class WebhookIT {
                             .count())
                     .isEqualTo(created - 2L));
     List<String> holders =
-        getUser("webhook-alice").getStatus().keyRefs.stream().map(r -> NS + "/" + r.name).toList();
+        getUser("webhook-racer").getStatus().keyRefs.stream().map(r -> NS + "/" + r.name).toList();
 
     // Now the ledger is full: the next create is refused at apply, naming the holders.
-    Kubectl.Result r = tenant.apply(good("webhook-over", "webhook-alice"), "-n", NS);
+    Kubectl.Result r = tenant.apply(good("webhook-over", "webhook-racer"), "-n", NS);
     assertThat(r.exit()).isNotZero();
     assertThat(r.output())
         .contains("limit of 2 keys")
@@ -264,7 +268,7 @@ class WebhookIT {
     }
     await()
         .atMost(WAIT)
-        .untilAsserted(() -> assertThat(getUser("webhook-alice").getStatus().keyRefs).isEmpty());
+        .untilAsserted(() -> assertThat(getUser("webhook-racer").getStatus().keyRefs).isEmpty());
   }
 
   @Test
@@ -435,7 +439,6 @@ class WebhookIT {
           u.getSpec().namespaces = List.of(NS, doomed);
           return u;
         });
-    tenant.apply(good("doomed-bot", "webhook-alice"), "-n", NS);
     key(doomed, "doomed-bot", "webhook-alice", s -> {});
     awaitKey(doomed, "doomed-bot", phase("Active"));
 
@@ -463,8 +466,6 @@ class WebhookIT {
     } finally {
       install(operator.admissionPort());
     }
-    client().resources(ApiKey.class).inNamespace(NS).withName("doomed-bot").delete();
-    await().atMost(WAIT).until(() -> get(NS, "doomed-bot") == null);
   }
 
   private static String good(String name, String user) {
