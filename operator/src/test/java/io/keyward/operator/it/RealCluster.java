@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -24,10 +25,19 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * One real kube-apiserver (and etcd) for the whole *IT suite, with Keyward's CRDs installed from
  * the committed crds/ folder. Every IT class runs with it, so it also runs {@link LeakWatch}: the
  * recording starts with the server, and after each class nothing recorded may have leaked.
+ *
+ * <p>The system property {@code keyward.kube} picks the flavour: {@code 1.20} (default) is the
+ * 1.20.2 kube-apiserver alone; {@code 1.36} is the hybrid, where the keyward.io group is served by
+ * a v1.36.4 CRD API server aggregated behind the 1.20 one (CEL rules enforced at apply), and
+ * everything else stays 1.20. Tests reach both the same way, through {@link #client()}.
  */
 public final class RealCluster implements BeforeAllCallback, AfterAllCallback {
+  /** The system property that picks the flavour. */
+  public static final String FLAVOUR_PROPERTY = "keyward.kube";
+
   private static LocalKubeApiServer server;
   private static KubernetesClient client;
+  private static String servingVersion;
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
@@ -45,17 +55,67 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback {
     if (server != null) {
       return;
     }
-    server = LocalKubeApiServer.start(true);
-    client = newClient();
-    for (var type : CrdFiles.TYPES) {
-      Path file = CrdFiles.crdsDir().resolve(CrdFiles.fileName(type));
-      try (InputStream in = new FileInputStream(file.toFile())) {
-        CustomResourceDefinition crd =
-            client.apiextensions().v1().customResourceDefinitions().load(in).item();
-        // Not server-side apply: 1.20's typed patches reject the CEL rules it does not know.
-        client.resource(crd).create();
+    if (hybrid()) {
+      server = LocalKubeApiServer.startHybrid(true);
+      // As a user installs them on a current cluster: server-side apply, the server validating.
+      Kubectl.ok(
+          server.crdServerKubeconfig(),
+          "",
+          "apply",
+          "--server-side",
+          "-f",
+          CrdFiles.crdsDir() + "/");
+      try (KubernetesClient crdServer = client(server.crdServerKubeconfig())) {
+        awaitEstablished(crdServer);
       }
+      server.aggregate("keyward.io", "v1alpha1", List.of("apikeys", "apiusers"));
+      client = newClient();
+    } else {
+      server = LocalKubeApiServer.start(true);
+      client = newClient();
+      for (var type : CrdFiles.TYPES) {
+        Path file = CrdFiles.crdsDir().resolve(CrdFiles.fileName(type));
+        try (InputStream in = new FileInputStream(file.toFile())) {
+          CustomResourceDefinition crd =
+              client.apiextensions().v1().customResourceDefinitions().load(in).item();
+          // Not server-side apply: 1.20's typed patches reject the CEL rules it does not know.
+          client.resource(crd).create();
+        }
+      }
+      awaitEstablished(client);
     }
+    servingVersion = server.servingVersion();
+    LeakWatch.start(client);
+  }
+
+  /** Whether this run is the hybrid ({@code -Dkeyward.kube=1.36}). */
+  public static boolean hybrid() {
+    String flavour = System.getProperty(FLAVOUR_PROPERTY, "1.20");
+    return switch (flavour) {
+      case "1.20" -> false;
+      case "1.36" -> true;
+      default ->
+          throw new IllegalStateException(FLAVOUR_PROPERTY + " is 1.20 or 1.36, not " + flavour);
+    };
+  }
+
+  /**
+   * The Kubernetes version that serves Keyward's resources, as that server reports it: v1.20.2, or
+   * v1.36.4 on the hybrid (core APIs stay v1.20.2 there).
+   */
+  public static String kubernetesVersion() {
+    return servingVersion;
+  }
+
+  /**
+   * Whether the server serving keyward.io enforces the CRDs' CEL rules (x-kubernetes-validations)
+   * at apply; 1.20 accepts and ignores them, so there the operator's status refuses instead.
+   */
+  public static boolean enforcesCel() {
+    return hybrid();
+  }
+
+  private static void awaitEstablished(KubernetesClient client) {
     Awaitility.await()
         .atMost(30, TimeUnit.SECONDS)
         .until(
@@ -79,12 +139,15 @@ public final class RealCluster implements BeforeAllCallback, AfterAllCallback {
                                           "Established".equals(c.getType())
                                               && "True".equals(c.getStatus()));
                         }));
-    LeakWatch.start(client);
   }
 
   /** A new client with admin rights on the suite's server. */
   public static KubernetesClient newClient() throws IOException {
-    String kubeconfig = Files.readString(server.kubeconfig(), StandardCharsets.UTF_8);
+    return client(server.kubeconfig());
+  }
+
+  private static KubernetesClient client(Path kubeconfigFile) throws IOException {
+    String kubeconfig = Files.readString(kubeconfigFile, StandardCharsets.UTF_8);
     return new KubernetesClientBuilder()
         .withConfig(KeywardOperator.requestsInFlight(Config.fromKubeconfig(kubeconfig)))
         .build();

@@ -185,7 +185,7 @@ class WebhookIT {
       List<String> names = List.of(field.split(" \\| "));
       String name = file.getFileName().toString().replace(".yaml", "");
       Kubectl.Result r = tenant.apply(text.replace("user: alice", "user: webhook-alice"), "-n", NS);
-      if (r.exit() == 0 || names.stream().noneMatch(r.output()::contains)) {
+      if (r.exitCode() == 0 || names.stream().noneMatch(r.output()::contains)) {
         failures.add(name + " (expected a refusal naming " + field + "): " + r.output().trim());
       }
       if (client().resources(ApiKey.class).inNamespace(NS).withName(name).get() != null) {
@@ -198,7 +198,7 @@ class WebhookIT {
   @Test
   void aValidKeyIsAdmittedAndIssued() {
     Kubectl.Result r = tenant.apply(good("webhook-good", "webhook-alice"), "-n", NS);
-    assertThat(r.exit()).as(r.output()).isZero();
+    assertThat(r.exitCode()).as(r.output()).isZero();
     awaitKey(NS, "webhook-good", phase("Active"));
     client().resources(ApiKey.class).inNamespace(NS).withName("webhook-good").delete();
     await().atMost(WAIT).until(() -> get(NS, "webhook-good") == null);
@@ -256,7 +256,7 @@ class WebhookIT {
 
     // Now the ledger is full: the next create is refused at apply, naming the holders.
     Kubectl.Result r = tenant.apply(good("webhook-over", "webhook-racer"), "-n", NS);
-    assertThat(r.exit()).isNotZero();
+    assertThat(r.exitCode()).isNotZero();
     assertThat(r.output())
         .contains("limit of 2 keys")
         .contains(holders.get(0))
@@ -274,12 +274,12 @@ class WebhookIT {
   @Test
   void aKeyForNoUserOrInANamespaceTheUserDoesNotAllowIsRefused() {
     Kubectl.Result ghost = tenant.apply(good("webhook-ghost", "webhook-nobody"), "-n", NS);
-    assertThat(ghost.exit()).isNotZero();
+    assertThat(ghost.exitCode()).isNotZero();
     assertThat(ghost.output()).contains("spec.user: ApiUser 'webhook-nobody' does not exist");
 
     Kubectl other = Kubectl.withToken(ChartRbac.token(OTHER, "webhook-tenant"));
     Kubectl.Result foreign = other.apply(good("webhook-foreign", "webhook-alice"), "-n", OTHER);
-    assertThat(foreign.exit()).isNotZero();
+    assertThat(foreign.exitCode()).isNotZero();
     assertThat(foreign.output())
         .contains("metadata.namespace")
         .contains("does not allow keys in namespace 'webhook-other'");
@@ -288,13 +288,13 @@ class WebhookIT {
   @Test
   void onlyTheOwnersOfAUserCreateAndChangeItsKeysAndHandInItsCodes() {
     Kubectl.Result stranger = tenant.apply(good("webhook-owned-key", "webhook-owned"), "-n", NS);
-    assertThat(stranger.exit()).isNotZero();
+    assertThat(stranger.exitCode()).isNotZero();
     assertThat(stranger.output())
         .contains("is not an owner of ApiUser 'webhook-owned'")
         .contains("system:serviceaccount:" + NS + ":webhook-tenant");
 
     Kubectl.Result owner = ownerBot.apply(good("webhook-owned-key", "webhook-owned"), "-n", NS);
-    assertThat(owner.exit()).as(owner.output()).isZero();
+    assertThat(owner.exitCode()).as(owner.output()).isZero();
     awaitKey(NS, "webhook-owned-key", phase("Active"));
 
     // The tenant may still read it (RBAC), but neither edit its spec nor hand in a code.
@@ -310,7 +310,7 @@ class WebhookIT {
                 "--type=merge",
                 "-p",
                 "{\"spec\":{\"permissions\":[\"read\",\"trade\"]}}"));
-    assertThat(edit.exit()).isNotZero();
+    assertThat(edit.exitCode()).isNotZero();
     assertThat(edit.output()).contains("is not an owner");
     Kubectl.Result code =
         tenant.run(
@@ -323,18 +323,18 @@ class WebhookIT {
                 NS,
                 "keyward.io/totp-code=123456@1/"
                     + get(NS, "webhook-owned-key").getMetadata().getUid()));
-    assertThat(code.exit()).isNotZero();
+    assertThat(code.exitCode()).isNotZero();
     assertThat(code.output()).contains("is not an owner");
     // Metadata that grants nothing stays open to whoever RBAC lets.
     Kubectl.Result label =
         tenant.run(null, List.of("label", "apikey", "webhook-owned-key", "-n", NS, "team=desk-1"));
-    assertThat(label.exit()).as(label.output()).isZero();
+    assertThat(label.exitCode()).as(label.output()).isZero();
 
     // A code for the user itself, from someone RBAC lets edit ApiUsers but who is no owner.
     Kubectl.Result userCode =
         platform.run(
             null, List.of("annotate", "apiuser", "webhook-owned", "keyward.io/totp-code=123456"));
-    assertThat(userCode.exit()).isNotZero();
+    assertThat(userCode.exitCode()).isNotZero();
     assertThat(userCode.output()).contains("metadata.annotations[keyward.io/totp-code]");
 
     client().resources(ApiKey.class).inNamespace(NS).withName("webhook-owned-key").delete();
@@ -359,7 +359,7 @@ class WebhookIT {
                 "--type=merge",
                 "-p",
                 "{\"status\":{\"phase\":\"Expired\"}}"));
-    assertThat(forged.exit()).isNotZero();
+    assertThat(forged.exitCode()).isNotZero();
     assertThat(forged.output()).contains("only the Keyward operator writes the status");
     assertThat(get(NS, "webhook-status").getStatus().phase).isEqualTo("Active");
 
@@ -404,7 +404,7 @@ class WebhookIT {
                 "--type=merge",
                 "-p",
                 "{\"status\":{\"keyRefs\":[]}}"));
-    assertThat(userStatus.exit()).isNotZero();
+    assertThat(userStatus.exitCode()).isNotZero();
     assertThat(userStatus.output())
         .contains("only the Keyward operator writes the status of an ApiUser");
 
@@ -421,7 +421,7 @@ class WebhookIT {
             good("webhook-immutable", "webhook-alice").replace("note: ", "type: futures\n  note: "),
             "-n",
             NS);
-    assertThat(r.exit()).isNotZero();
+    assertThat(r.exitCode()).isNotZero();
     assertThat(r.output()).contains("spec.type").contains("immutable");
     client().resources(ApiKey.class).inNamespace(NS).withName("webhook-immutable").delete();
     await().atMost(WAIT).until(() -> get(NS, "webhook-immutable") == null);
@@ -451,13 +451,13 @@ class WebhookIT {
       // Creates fail closed while the webhook is unreachable...
       Kubectl.Result create =
           tenant.apply(good("webhook-during-outage", "webhook-alice"), "-n", NS);
-      assertThat(create.exit()).isNotZero();
+      assertThat(create.exitCode()).isNotZero();
       assertThat(create.output()).contains("failed calling webhook");
 
       // ...deletions do not wait: the operator removes its finalizer, and a namespace goes.
       Kubectl.Result delete =
           tenant.run(null, List.of("delete", "apikey", "webhook-outage", "-n", NS, "--wait=false"));
-      assertThat(delete.exit()).as(delete.output()).isZero();
+      assertThat(delete.exitCode()).as(delete.output()).isZero();
       await().atMost(WAIT).until(() -> get(NS, "webhook-outage") == null);
       client().namespaces().withName(doomed).delete();
       await()

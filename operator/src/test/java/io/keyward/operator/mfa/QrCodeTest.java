@@ -3,16 +3,22 @@ package io.keyward.operator.mfa;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.zxing.BinaryBitmap;
+import com.google.zxing.DecodeHintType;
 import com.google.zxing.RGBLuminanceSource;
 import com.google.zxing.common.HybridBinarizer;
 import com.google.zxing.qrcode.QRCodeReader;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 
 public class QrCodeTest {
-  /** Reads a QR code PNG back to its text. */
+  /**
+   * Reads a QR code PNG back to its text. As a pure barcode (upright, its quiet zone, nothing else
+   * in the picture, which is what QrCode draws): ZXing's finder-pattern detector failed on 15 of
+   * 2,000 of our PNGs (ChecksumException), so TotpIT failed about once in 130 runs.
+   */
   public static String decode(byte[] png) throws Exception {
     BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
     int[] pixels =
@@ -21,7 +27,8 @@ public class QrCodeTest {
         .decode(
             new BinaryBitmap(
                 new HybridBinarizer(
-                    new RGBLuminanceSource(image.getWidth(), image.getHeight(), pixels))))
+                    new RGBLuminanceSource(image.getWidth(), image.getHeight(), pixels))),
+            Map.of(DecodeHintType.PURE_BARCODE, Boolean.TRUE))
         .getText();
   }
 
