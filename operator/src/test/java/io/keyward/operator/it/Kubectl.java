@@ -69,7 +69,7 @@ final class Kubectl {
   Result apply(String manifest, String... flags) {
     List<String> args = new ArrayList<>(List.of("apply", "-f", "-"));
     args.addAll(List.of(flags));
-    return run(null, args);
+    return run(manifest, args);
   }
 
   /** Runs kubectl with {@code args}, {@code stdin} (may be null) on its standard input. */
