@@ -11,6 +11,9 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfig;
 import io.fabric8.kubernetes.api.model.apps.DaemonSetBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
@@ -61,10 +64,13 @@ final class ChartRbac {
   private static final Totp TOTP = new Totp();
 
   private final String namespace;
+  private final Map<String, Object> values;
   private final List<HasMetadata> objects;
+  private String webhookConfiguration;
 
-  private ChartRbac(String namespace, List<HasMetadata> objects) {
+  private ChartRbac(String namespace, Map<String, Object> values, List<HasMetadata> objects) {
     this.namespace = namespace;
+    this.values = values;
     this.objects = objects;
   }
 
@@ -80,11 +86,88 @@ final class ChartRbac {
       }
       client().resource(o).createOr(existing -> existing.update());
     }
-    return new ChartRbac(namespace, objects);
+    return new ChartRbac(namespace, values, objects);
+  }
+
+  /**
+   * The admission settings the chart's Deployment gives the operator, with the webhook served on
+   * loopback (the API server reaches no Service here).
+   */
+  Map<String, String> admissionSettings() {
+    return Map.of(
+        "admission.enabled", "true",
+        "admission.bindAddress", "127.0.0.1",
+        "admission.port", "0",
+        "admission.extraSubjectNames", "127.0.0.1",
+        "admission.operatorUser",
+            "system:serviceaccount:" + namespace + ":" + serviceAccount().getMetadata().getName());
+  }
+
+  /** Applies the chart's webhook configuration, pointed at the operator's {@code port}. */
+  void installWebhook(int port) {
+    webhookConfiguration = installWebhook(namespace, values, null, port);
+  }
+
+  /**
+   * Renders the chart's ValidatingWebhookConfiguration for the suite's server (the one that stores
+   * webhook configurations: 1.20, on the hybrid too) and applies it with each webhook's Service
+   * replaced by {@code https://127.0.0.1:<port>/validate}; {@code name} null keeps the chart's.
+   *
+   * @return the configuration's name
+   */
+  static String installWebhook(
+      String namespace, Map<String, Object> values, String name, int port) {
+    ValidatingWebhookConfiguration config =
+        Chart.one(
+            Chart.render(namespace, client().getKubernetesVersion().getGitVersion(), values),
+            ValidatingWebhookConfiguration.class);
+    if (name != null) {
+      config.getMetadata().setName(name);
+    }
+    for (ValidatingWebhook w : config.getWebhooks()) {
+      WebhookClientConfig cc = w.getClientConfig();
+      String path = cc.getService().getPath();
+      cc.setService(null);
+      cc.setUrl("https://127.0.0.1:" + port + path);
+    }
+    client().resource(config).createOr(existing -> existing.update());
+    return config.getMetadata().getName();
+  }
+
+  /**
+   * Moves the operator's clock past two thirds of the serving certificate's validity and waits
+   * until the webhook's Secret holds a new one (an update of that Secret, with the read
+   * resourceVersion).
+   */
+  static void renewWebhookCertificate(RunningOperator operator, String operatorNs) {
+    String secret = io.keyward.operator.config.KeywardConfig.ADMISSION_SECRET_NAME.defaultValue();
+    String before =
+        client().secrets().inNamespace(operatorNs).withName(secret).get().getData().get("tls.crt");
+    operator.clock().advance(java.time.Duration.ofDays(61));
+    await()
+        .atMost(java.time.Duration.ofSeconds(60))
+        .until(
+            () ->
+                !before.equals(
+                    client()
+                        .secrets()
+                        .inNamespace(operatorNs)
+                        .withName(secret)
+                        .get()
+                        .getData()
+                        .get("tls.crt")));
   }
 
   /** Deletes the cluster-scoped objects, which another installation's would otherwise meet. */
   void uninstall() {
+    if (webhookConfiguration != null) {
+      client()
+          .admissionRegistration()
+          .v1()
+          .validatingWebhookConfigurations()
+          .withName(webhookConfiguration)
+          .delete();
+    }
     for (HasMetadata o : objects) {
       if (o instanceof ClusterRole || o instanceof ClusterRoleBinding) {
         client().resource(o).delete();

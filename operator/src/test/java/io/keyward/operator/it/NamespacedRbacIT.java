@@ -36,10 +36,10 @@ class NamespacedRbacIT {
   static void install() {
     RealCluster.namespace(UNWATCHED);
     rbac = ChartRbac.install(OPERATOR_NS, Map.of("config.operator.watchNamespaces", WATCHED));
-    operator =
-        RunningOperator.start(
-            Map.of("operator.namespace", OPERATOR_NS, "operator.watchNamespaces", WATCHED),
-            () -> rbac.operatorClient(AUDIT));
+    Map<String, String> settings = new java.util.HashMap<>(rbac.admissionSettings());
+    settings.put("operator.namespace", OPERATOR_NS);
+    settings.put("operator.watchNamespaces", WATCHED);
+    operator = RunningOperator.start(settings, () -> rbac.operatorClient(AUDIT));
   }
 
   @AfterAll
@@ -60,14 +60,20 @@ class NamespacedRbacIT {
             .filter(g -> g.namespace().isEmpty())
             .map(g -> g.use().resource())
             .collect(Collectors.toSet());
-    assertThat(clusterWide).containsExactlyInAnyOrder("apiusers", "apiusers/status");
+    assertThat(clusterWide)
+        .containsExactlyInAnyOrder(
+            "apiusers", "apiusers/status", "validatingwebhookconfigurations");
     assertThat(rbac.granted().stream().map(RequestAudit.Scoped::namespace))
         .containsOnly("", WATCHED, OPERATOR_NS, "default");
 
     // A key of the same user in a namespace the operator does not watch.
     key(UNWATCHED, "stray-bot", USER, s -> {});
+    // Made before the webhook was installed (its user neither exists yet nor allows the
+    // namespace): from here on the lifecycle runs through the chart's webhook.
+    rbac.installWebhook(operator.admissionPort());
 
     ChartRbac.lifecycle(operator, OPERATOR_NS, WATCHED, USER);
+    ChartRbac.renewWebhookCertificate(operator, OPERATOR_NS);
 
     assertThat(AUDIT.forbidden()).as("requests refused with 403").isEmpty();
     assertThat(rbac.unused(AUDIT.usedIn(), Set.of()))
@@ -83,7 +89,7 @@ class NamespacedRbacIT {
                 .filter(u -> !RbacIT.GRANTED_TO_EVERYONE.contains(u.use()))
                 .map(u -> u.use().resource())
                 .collect(Collectors.toSet()))
-        .containsOnly("apiusers", "apiusers/status");
+        .containsOnly("apiusers", "apiusers/status", "validatingwebhookconfigurations");
 
     // The key outside the watched namespaces: never read, never written.
     assertThat(AUDIT.usedIn().stream().map(RequestAudit.Scoped::namespace))

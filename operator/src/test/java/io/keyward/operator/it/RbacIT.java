@@ -67,13 +67,13 @@ class RbacIT {
     RealCluster.namespace(NS);
     // Two replicas: the chart then also grants the leader-election Lease.
     rbac = ChartRbac.install(OPERATOR_NS, Map.of("replicas", 2));
-    operator =
-        RunningOperator.start(
-            Map.of(
-                "operator.namespace", OPERATOR_NS,
-                "operator.leaderElection.enabled", "true",
-                "operator.leaderElection.leaseName", "keyward-rbac"),
-            () -> rbac.operatorClient(AUDIT));
+    Map<String, String> settings = new java.util.HashMap<>(rbac.admissionSettings());
+    settings.put("operator.namespace", OPERATOR_NS);
+    settings.put("operator.leaderElection.enabled", "true");
+    settings.put("operator.leaderElection.leaseName", "keyward-rbac");
+    operator = RunningOperator.start(settings, () -> rbac.operatorClient(AUDIT));
+    // The whole lifecycle then runs through the chart's webhook, served by this operator.
+    rbac.installWebhook(operator.admissionPort());
   }
 
   @AfterAll
@@ -89,9 +89,14 @@ class RbacIT {
   @Test
   void theWholeLifecycleRunsOnTheChartsRoleAndUsesAllOfIt() {
     assertThat(rbac.granted())
-        .as("watching all namespaces: one ClusterRole, no Role but the Lease's")
-        .allMatch(g -> g.namespace().isEmpty() || g.use().resource().equals("leases"));
+        .as("watching all namespaces: one ClusterRole, no Role but the Lease's and the webhook's")
+        .allMatch(
+            g ->
+                g.namespace().isEmpty()
+                    || g.use().resource().equals("leases")
+                    || g.use().resource().equals("secrets") && g.namespace().equals(OPERATOR_NS));
     ChartRbac.lifecycle(operator, OPERATOR_NS, NS, USER);
+    ChartRbac.renewWebhookCertificate(operator, OPERATOR_NS);
     // Leader election renews its Lease (a patch) every 2 seconds.
     await()
         .atMost(WAIT)
@@ -123,13 +128,20 @@ class RbacIT {
         .containsEntry("rbac.authorization.k8s.io/aggregate-to-edit", "true");
     assertThat(rbac.named(ClusterRole.class, viewer).getMetadata().getLabels())
         .containsEntry("rbac.authorization.k8s.io/aggregate-to-view", "true");
+    // The key's user exists (the webhook admits no key for a user that does not) and requires
+    // TOTP, so the key waits for a code the tenant cannot give.
+    ApiUser owner = new ApiUser();
+    owner.setMetadata(new ObjectMetaBuilder().withName("rbac-tenant-user").build());
+    owner.setSpec(new ApiUserSpec());
+    owner.getSpec().namespaces = List.of(TENANT_NS);
+    client().resource(owner).createOr(e -> e.update());
     try (KubernetesClient tenant = ChartRbac.boundTo(TENANT_NS, "tenant-editor", editor);
         KubernetesClient reader = ChartRbac.boundTo(TENANT_NS, "tenant-viewer", viewer)) {
       ApiKey key = new ApiKey();
       key.setMetadata(
           new ObjectMetaBuilder().withName("tenant-bot").withNamespace(TENANT_NS).build());
       key.setSpec(new ApiKeySpec());
-      key.getSpec().user = "nobody-yet";
+      key.getSpec().user = "rbac-tenant-user";
       key.getSpec().note = "a tenant's bot";
       ApiKey created = tenant.resource(key).create();
       assertThat(tenant.resources(ApiKey.class).inNamespace(TENANT_NS).list().getItems())

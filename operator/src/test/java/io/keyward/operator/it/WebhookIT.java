@@ -6,15 +6,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhook;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfiguration;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfig;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.keyward.chart.Chart;
 import io.keyward.operator.api.ApiKey;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.api.ApiUserSpec;
@@ -143,24 +139,9 @@ class WebhookIT {
     }
   }
 
-  /** The chart's webhook configuration, each webhook pointed at the operator on loopback. */
+  /** The chart's webhook configuration, each webhook pointed at {@code port} on loopback. */
   private static void install(int port) {
-    ValidatingWebhookConfiguration config =
-        // Rendered for the server that stores and applies webhook configurations (on the hybrid
-        // too: the CRD server reads them from the 1.20 server).
-        Chart.render(OPS, client().getKubernetesVersion().getGitVersion(), Map.of()).stream()
-            .filter(o -> o instanceof ValidatingWebhookConfiguration)
-            .map(o -> (ValidatingWebhookConfiguration) o)
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("the chart renders no webhook configuration"));
-    config.getMetadata().setName(CONFIG);
-    for (ValidatingWebhook w : config.getWebhooks()) {
-      WebhookClientConfig cc = w.getClientConfig();
-      String path = cc.getService().getPath();
-      cc.setService(null);
-      cc.setUrl("https://127.0.0.1:" + port + path);
-    }
-    client().resource(config).createOr(existing -> existing.update());
+    ChartRbac.installWebhook(OPS, Map.of(), CONFIG, port);
   }
 
   @Test
