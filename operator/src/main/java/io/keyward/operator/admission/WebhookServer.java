@@ -187,7 +187,7 @@ public final class WebhookServer implements AutoCloseable {
             .addKeyValue("name", review.path("request").path("name").asText(""))
             .addKeyValue("requester", r.requester().username())
             .addKeyValue("reason", decision.reason())
-            .addKeyValue("detail", decision.message())
+            .addKeyValue("refusal", decision.message())
             .log();
       }
       ObjectNode out = mapper.createObjectNode();

@@ -363,7 +363,7 @@ public final class ServingCertificates implements AutoCloseable {
     var log = decision.action() == RenewalRule.Action.REPLACE ? LOG.atWarn() : LOG.atInfo();
     log.setMessage("Webhook certificate Secret written")
         .addKeyValue("secret", secretId())
-        .addKeyValue("action", decision.action().name())
+        .addKeyValue("change", decision.action().name())
         .addKeyValue("reason", decision.reason())
         .addKeyValue("resourceVersion", written.getMetadata().getResourceVersion())
         .addKeyValue("caSerial", next.authority().getSerialNumber().toString(16))

@@ -227,7 +227,7 @@ class WebhookCertificatesIT {
                       .anyMatch(
                           l ->
                               l.contains("Webhook certificate Secret written")
-                                  && l.contains("\"action\":\"REPLACE\"")
+                                  && l.contains("\"change\":\"REPLACE\"")
                                   && l.contains(ns + "/webhook-tls")
                                   && l.contains("data.ca.crt is missing")));
     }
