@@ -94,10 +94,10 @@ public final class AdmissionRules {
     ApiKeySpec spec = key.getSpec();
     boolean create = r.operation() == Review.Operation.CREATE;
     ApiKey old = create ? null : r.oldKey();
-    String userName =
-        create
-            ? (spec == null ? null : spec.user)
-            : (old.getSpec() == null ? null : old.getSpec().user);
+    // The user of record is the one the key was made for; a key that named none (no spec: the
+    // schema does not require one) is held to the user this write names, or it could take any
+    // user's name past that user's owners and namespaces.
+    String userName = create ? userOf(key) : Optional.ofNullable(userOf(old)).orElse(userOf(key));
 
     List<String> refusals = new ArrayList<>();
     boolean specChanged = r.specChanged();
@@ -272,6 +272,10 @@ public final class AdmissionRules {
 
   private static String code(Map<String, String> annotations) {
     return annotations.get(CodeVerifier.ANNOTATION);
+  }
+
+  private static String userOf(ApiKey key) {
+    return key.getSpec() == null ? null : key.getSpec().user;
   }
 
   private static ApiKeyRules.Prior priorOfSpec(ApiKey old) {
