@@ -118,4 +118,31 @@ class AdmissionAttackTest {
     assertThat(decide(update(OWNER, withdrawing(key("trading", "k", "alice")), bare)).allowed())
         .isTrue();
   }
+
+  @Test
+  void aKeyOfAUserThatDoesNotExistCannotBeChangedUntilItDoes() {
+    // alice's key outlives alice (deleted, to be created again with the same owners). A change
+    // made meanwhile would be issued once she is back, so it is held to her owners, who are not
+    // there to name: refused, as the create is.
+    ObjectNode k = key("trading", "k", "alice");
+    Decision spec = decide(update(TENANT, withdrawing(k), k));
+    assertThat(spec.allowed()).isFalse();
+    assertThat(spec.message()).contains("spec.user: ApiUser 'alice' does not exist");
+
+    ObjectNode coded = k.deepCopy();
+    ((ObjectNode) coded.get("metadata"))
+        .putObject("annotations")
+        .put("keyward.io/totp-code", "123456@1/uid-k");
+    assertThat(decide(update(TENANT, coded, k)).allowed()).isFalse();
+
+    // What grants nothing stays open: a label of another tool, a finalizer removed.
+    ObjectNode labelled = k.deepCopy();
+    ((ObjectNode) labelled.get("metadata")).putObject("labels").put("team", "desk-1");
+    assertThat(decide(update(TENANT, labelled, k)).allowed()).isTrue();
+
+    users.put("alice", owned("alice", List.of("*")));
+    assertThat(decide(update(TENANT, withdrawing(k), k)).message())
+        .contains("is not an owner of ApiUser 'alice'");
+    assertThat(decide(update(OWNER, withdrawing(k), k)).allowed()).isTrue();
+  }
 }
