@@ -113,15 +113,25 @@ public final class AdmissionRules {
     if (userName == null) {
       return Decision.allow();
     }
+    boolean governed = metadataOrSpecChanged(r, specChanged);
     Optional<ApiUser> user = lookup.user(userName);
     if (user.isEmpty()) {
-      return create
+      if (create) {
+        return Decision.invalid(
+            "spec.user: ApiUser " + Excerpt.of(userName) + " does not exist (create it first)");
+      }
+      // The key waits for its user and is issued as it then reads: a change made while there are
+      // no owners to check would pass the owners the user comes back with.
+      return governed
           ? Decision.invalid(
-              "spec.user: ApiUser " + Excerpt.of(userName) + " does not exist (create it first)")
+              "spec.user: ApiUser "
+                  + Excerpt.of(userName)
+                  + " does not exist; until it does, its keys may be deleted but their spec and"
+                  + " keyward.io/ annotations and labels not changed")
           : Decision.allow();
     }
     ApiUserSpec us = user.get().getSpec();
-    if (!ownerMayChange(r, us, metadataOrSpecChanged(r, specChanged))) {
+    if (!ownerMayChange(r, us, governed)) {
       return Decision.forbidden(
           "spec.user: "
               + r.requester().describe()
