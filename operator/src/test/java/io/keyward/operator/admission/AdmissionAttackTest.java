@@ -2,6 +2,9 @@ package io.keyward.operator.admission;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.KeyValuePair;
 
 /**
  * The webhook attacked as a tenant would: one with create/update/patch on ApiKeys (and perhaps
@@ -144,5 +149,42 @@ class AdmissionAttackTest {
     assertThat(decide(update(TENANT, withdrawing(k), k)).message())
         .contains("is not an owner of ApiUser 'alice'");
     assertThat(decide(update(OWNER, withdrawing(k), k)).allowed()).isTrue();
+  }
+
+  @Test
+  void theRefusalLogLineQuotesWhatTheCallerSentBounded() {
+    // The endpoint does not authenticate its caller: anyone who reaches the port may POST a review
+    // naming any requester, namespace and name. The log line carries them as bounded excerpts.
+    Logger log = (Logger) LoggerFactory.getLogger(WebhookServer.class);
+    ListAppender<ILoggingEvent> seen = new ListAppender<>();
+    seen.start();
+    log.addAppender(seen);
+    try {
+      String huge = "x".repeat(100_000);
+      ObjectNode k = key("trading", "k", "alice");
+      k.putObject("status").put("phase", "Pending");
+      ObjectNode forged = k.deepCopy();
+      ((ObjectNode) forged.get("status")).put("phase", "Active");
+      ObjectNode review = update(huge, forged, k);
+      ((ObjectNode) review.get("request"))
+          .put("subResource", "status")
+          .put("name", huge)
+          .put("namespace", huge);
+      new WebhookServer.Answerer(JSON, rules::decide).answer(review);
+      ILoggingEvent refused =
+          seen.list.stream()
+              .filter(e -> e.getMessage().equals("admission refused"))
+              .findFirst()
+              .orElseThrow();
+      for (KeyValuePair kv : refused.getKeyValuePairs()) {
+        assertThat(String.valueOf(kv.value)).as(kv.key).hasSizeLessThan(1_000);
+      }
+      assertThat(refused.getKeyValuePairs())
+          .filteredOn(kv -> kv.key.equals("requester"))
+          .singleElement()
+          .satisfies(kv -> assertThat(kv.value).asString().startsWith("'xxx"));
+    } finally {
+      log.detachAppender(seen);
+    }
   }
 }
