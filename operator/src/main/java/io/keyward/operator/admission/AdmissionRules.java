@@ -94,10 +94,10 @@ public final class AdmissionRules {
     ApiKeySpec spec = key.getSpec();
     boolean create = r.operation() == Review.Operation.CREATE;
     ApiKey old = create ? null : r.oldKey();
-    String userName =
-        create
-            ? (spec == null ? null : spec.user)
-            : (old.getSpec() == null ? null : old.getSpec().user);
+    // The user of record is the one the key was made for; a key that named none (no spec: the
+    // schema does not require one) is held to the user this write names, or it could take any
+    // user's name past that user's owners and namespaces.
+    String userName = create ? userOf(key) : Optional.ofNullable(userOf(old)).orElse(userOf(key));
 
     List<String> refusals = new ArrayList<>();
     boolean specChanged = r.specChanged();
@@ -113,15 +113,25 @@ public final class AdmissionRules {
     if (userName == null) {
       return Decision.allow();
     }
+    boolean governed = metadataOrSpecChanged(r, specChanged);
     Optional<ApiUser> user = lookup.user(userName);
     if (user.isEmpty()) {
-      return create
+      if (create) {
+        return Decision.invalid(
+            "spec.user: ApiUser " + Excerpt.of(userName) + " does not exist (create it first)");
+      }
+      // The key waits for its user and is issued as it then reads: a change made while there are
+      // no owners to check would pass the owners the user comes back with.
+      return governed
           ? Decision.invalid(
-              "spec.user: ApiUser " + Excerpt.of(userName) + " does not exist (create it first)")
+              "spec.user: ApiUser "
+                  + Excerpt.of(userName)
+                  + " does not exist; until it does, its keys may be deleted but their spec and"
+                  + " keyward.io/ annotations and labels not changed")
           : Decision.allow();
     }
     ApiUserSpec us = user.get().getSpec();
-    if (!ownerMayChange(r, us, metadataOrSpecChanged(r, specChanged))) {
+    if (!ownerMayChange(r, us, governed)) {
       return Decision.forbidden(
           "spec.user: "
               + r.requester().describe()
@@ -272,6 +282,10 @@ public final class AdmissionRules {
 
   private static String code(Map<String, String> annotations) {
     return annotations.get(CodeVerifier.ANNOTATION);
+  }
+
+  private static String userOf(ApiKey key) {
+    return key.getSpec() == null ? null : key.getSpec().user;
   }
 
   private static ApiKeyRules.Prior priorOfSpec(ApiKey old) {

@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
+import io.keyward.operator.validation.Excerpt;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -177,15 +178,17 @@ public final class WebhookServer implements AutoCloseable {
                 "the Keyward webhook could not check this request now; try again");
       }
       if (!decision.allowed() && r != null) {
+        // The endpoint does not authenticate its caller (the API server presents no client
+        // certificate): what a review says of who and what is quoted bounded, never raw.
         LOG.atInfo()
             .setMessage("admission refused")
             .addKeyValue("operation", r.operation().name())
             .addKeyValue(
                 "resource",
                 r.subResource().isEmpty() ? r.resource() : r.resource() + "/" + r.subResource())
-            .addKeyValue("namespace", review.path("request").path("namespace").asText(""))
-            .addKeyValue("name", review.path("request").path("name").asText(""))
-            .addKeyValue("requester", r.requester().username())
+            .addKeyValue("namespace", excerpt(review.path("request").path("namespace")))
+            .addKeyValue("name", excerpt(review.path("request").path("name")))
+            .addKeyValue("requester", Excerpt.of(r.requester().username()))
             .addKeyValue("reason", decision.reason())
             .addKeyValue("refusal", decision.message())
             .log();
@@ -204,6 +207,10 @@ public final class WebhookServer implements AutoCloseable {
       }
       return out;
     }
+  }
+
+  private static String excerpt(JsonNode text) {
+    return Excerpt.of(text.asText(""));
   }
 
   private static byte[] readBounded(InputStream in) throws IOException {
