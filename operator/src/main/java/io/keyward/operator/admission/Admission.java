@@ -31,7 +31,7 @@ public final class Admission implements AutoCloseable {
           WebhookServer.start(
               config.admission().bindAddress(),
               config.admission().port(),
-              certificates.sslContext(),
+              certificates.keyManager(),
               rules::decide);
       return new Admission(certificates, server);
     } catch (IOException e) {

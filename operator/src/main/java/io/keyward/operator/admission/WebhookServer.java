@@ -4,32 +4,39 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsParameters;
-import com.sun.net.httpserver.HttpsServer;
+import com.linecorp.armeria.common.AggregatedHttpRequest;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServiceRequestContext;
 import io.keyward.operator.validation.Excerpt;
+import io.netty.handler.ssl.util.SimpleKeyManagerFactory;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.time.Duration;
 import java.util.function.Function;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.ManagerFactoryParameters;
+import javax.net.ssl.X509ExtendedKeyManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The validating webhook's HTTPS endpoint: {@code POST /validate} takes an AdmissionReview and
  * answers one, {@code GET /healthz} says the endpoint serves. Every replica serves it; it holds no
- * state. Bodies are bounded ({@value #MAX_BODY} bytes: the API server's own request limit is 3 MiB
- * per object, and a review carries the object twice), and so is the work in flight.
+ * state.
+ *
+ * <p>It is reachable by any pod that can reach the Service, and the API server presents no client
+ * certificate, so what one client can take is bounded: the server is non-blocking (Armeria on
+ * Netty), so a client that stalls in its TLS handshake or its request holds a connection, never a
+ * thread; a connection idle for {@value #IDLE_SECONDS} s (a stalled handshake among them) is
+ * closed, a request must finish within {@value #REQUEST_SECONDS} s (the API server gives up after
+ * the configuration's 10 s anyway), and at most {@value #MAX_CONNECTIONS} connections are open at
+ * once. Bodies are bounded ({@value #MAX_BODY} bytes: a stored object is at most about 1.5 MiB of
+ * JSON, and a review carries it twice). The rules run on Armeria's blocking executor (their lookups
+ * are API requests).
  */
 public final class WebhookServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookServer.class);
@@ -37,62 +44,62 @@ public final class WebhookServer implements AutoCloseable {
   /** Largest AdmissionReview read. */
   static final int MAX_BODY = 8 * 1024 * 1024;
 
-  /** Requests served at once; more wait in a bounded queue, past it they are refused (503). */
-  private static final int THREADS = 4;
+  static final int REQUEST_SECONDS = 15;
 
-  private static final int QUEUE = 256;
+  /**
+   * A connection with no complete request for this long is closed, a stalled TLS handshake among
+   * them (the API server reconnects at its next call; keeping connections costs memory only).
+   */
+  static final int IDLE_SECONDS = 10;
 
-  private final HttpsServer server;
-  private final ExecutorService executor;
-  private final ObjectMapper mapper;
-  private final Answerer answerer;
+  static final int MAX_CONNECTIONS = 1024;
 
-  private WebhookServer(
-      HttpsServer server, ExecutorService executor, Function<Review, Decision> rules) {
+  private final Server server;
+
+  private WebhookServer(Server server) {
     this.server = server;
-    this.executor = executor;
-    this.mapper =
-        new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
-    this.answerer = new Answerer(mapper, rules);
   }
 
   /**
-   * Starts serving on {@code bindAddress:port} (port 0: a free one) with the TLS context's
-   * certificate, which may change while serving.
+   * Starts serving on {@code bindAddress:port} (port 0: a free one) with the key manager's
+   * certificate, which may change while serving (each handshake asks it).
    */
   public static WebhookServer start(
-      String bindAddress, int port, SSLContext tls, Function<Review, Decision> rules)
+      String bindAddress, int port, X509ExtendedKeyManager keys, Function<Review, Decision> rules)
       throws IOException {
-    HttpsServer server = HttpsServer.create(new InetSocketAddress(bindAddress, port), 64);
-    server.setHttpsConfigurator(
-        new HttpsConfigurator(tls) {
-          @Override
-          public void configure(HttpsParameters params) {
-            SSLParameters p = tls.getDefaultSSLParameters();
-            p.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
-            p.setNeedClientAuth(false);
-            params.setSSLParameters(p);
-          }
-        });
-    AtomicInteger n = new AtomicInteger();
-    ThreadPoolExecutor executor =
-        new ThreadPoolExecutor(
-            THREADS,
-            THREADS,
-            60,
-            TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(QUEUE),
-            r -> {
-              Thread t = new Thread(r, "keyward-webhook-" + n.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            },
-            new ThreadPoolExecutor.AbortPolicy());
-    WebhookServer webhook = new WebhookServer(server, executor, rules);
-    server.createContext("/validate", webhook::validate);
-    server.createContext("/healthz", webhook::healthz);
-    server.setExecutor(executor);
-    server.start();
+    ObjectMapper mapper =
+        new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    Answerer answerer = new Answerer(mapper, rules);
+    Server server =
+        Server.builder()
+            .https(new InetSocketAddress(bindAddress, port))
+            .tls(new OneKeyManager(keys))
+            .tlsCustomizer(
+                b ->
+                    b.protocols("TLSv1.3", "TLSv1.2")
+                        .sslProvider(io.netty.handler.ssl.SslProvider.JDK))
+            .maxNumConnections(MAX_CONNECTIONS)
+            .idleTimeout(Duration.ofSeconds(IDLE_SECONDS))
+            .requestTimeout(Duration.ofSeconds(REQUEST_SECONDS))
+            .maxRequestLength(MAX_BODY)
+            .service(
+                "/validate",
+                (ctx, req) -> {
+                  if (req.method() != HttpMethod.POST) {
+                    return HttpResponse.of(HttpStatus.METHOD_NOT_ALLOWED);
+                  }
+                  return HttpResponse.of(
+                      req.aggregate()
+                          .thenApplyAsync(agg -> respond(mapper, answerer, agg), executor(ctx)));
+                })
+            .service("/healthz", (ctx, req) -> HttpResponse.of("ok\n"))
+            .build();
+    try {
+      server.start().join();
+    } catch (RuntimeException e) {
+      throw new IOException("cannot listen on " + bindAddress + ":" + port, e);
+    }
+    WebhookServer webhook = new WebhookServer(server);
     LOG.atInfo()
         .setMessage("admission webhook serving")
         .addKeyValue("address", bindAddress)
@@ -101,46 +108,29 @@ public final class WebhookServer implements AutoCloseable {
     return webhook;
   }
 
+  private static java.util.concurrent.Executor executor(ServiceRequestContext ctx) {
+    return ctx.blockingTaskExecutor();
+  }
+
+  private static HttpResponse respond(
+      ObjectMapper mapper, Answerer answerer, AggregatedHttpRequest agg) {
+    JsonNode review;
+    try {
+      review = mapper.readTree(agg.content().array());
+    } catch (IOException e) {
+      return HttpResponse.of(HttpStatus.BAD_REQUEST);
+    }
+    try {
+      return HttpResponse.of(
+          HttpStatus.OK, MediaType.JSON, mapper.writeValueAsBytes(answerer.answer(review)));
+    } catch (IOException e) {
+      return HttpResponse.of(HttpStatus.INTERNAL_SERVER_ERROR);
+    }
+  }
+
   /** The port served (the chosen one when started with 0). */
   public int port() {
-    return server.getAddress().getPort();
-  }
-
-  private void healthz(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      drain(exchange.getRequestBody());
-      byte[] ok = "ok\n".getBytes(StandardCharsets.US_ASCII);
-      exchange.sendResponseHeaders(200, ok.length);
-      exchange.getResponseBody().write(ok);
-    }
-  }
-
-  private void validate(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      if (!"POST".equals(exchange.getRequestMethod())) {
-        exchange.getResponseHeaders().add("Allow", "POST");
-        exchange.sendResponseHeaders(405, -1);
-        return;
-      }
-      byte[] body = readBounded(exchange.getRequestBody());
-      if (body == null) {
-        exchange.sendResponseHeaders(413, -1);
-        return;
-      }
-      JsonNode review;
-      try {
-        review = mapper.readTree(body);
-      } catch (IOException e) {
-        exchange.sendResponseHeaders(400, -1);
-        return;
-      }
-      byte[] answer = mapper.writeValueAsBytes(answerer.answer(review));
-      exchange.getResponseHeaders().add("Content-Type", "application/json");
-      exchange.sendResponseHeaders(200, answer.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(answer);
-      }
-    }
+    return server.activeLocalPort();
   }
 
   /** Turns an AdmissionReview into its answer; a request the rules cannot read is refused. */
@@ -213,27 +203,28 @@ public final class WebhookServer implements AutoCloseable {
     return Excerpt.of(text.asText(""));
   }
 
-  private static byte[] readBounded(InputStream in) throws IOException {
-    byte[] data = in.readNBytes(MAX_BODY + 1);
-    if (data.length > MAX_BODY) {
-      drain(in);
-      return null;
-    }
-    return data;
-  }
+  /** Hands Netty the one key manager, whose certificate may change between handshakes. */
+  private static final class OneKeyManager extends SimpleKeyManagerFactory {
+    private final KeyManager[] keys;
 
-  private static void drain(InputStream in) throws IOException {
-    byte[] skip = new byte[8192];
-    long total = 0;
-    int n;
-    while ((n = in.read(skip)) >= 0 && total < MAX_BODY) {
-      total += n;
+    OneKeyManager(X509ExtendedKeyManager keys) {
+      this.keys = new KeyManager[] {keys};
+    }
+
+    @Override
+    protected void engineInit(java.security.KeyStore keyStore, char[] password) {}
+
+    @Override
+    protected void engineInit(ManagerFactoryParameters params) {}
+
+    @Override
+    protected KeyManager[] engineGetKeyManagers() {
+      return keys;
     }
   }
 
   @Override
   public void close() {
-    server.stop(1);
-    executor.shutdownNow();
+    server.stop().join();
   }
 }

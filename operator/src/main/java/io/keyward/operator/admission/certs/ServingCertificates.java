@@ -147,6 +147,14 @@ public final class ServingCertificates implements AutoCloseable {
   }
 
   /** A server TLS context (TLS 1.3 and 1.2) presenting the newest serving certificate. */
+  /**
+   * The key manager behind {@link #sslContext()}: it presents the newest serving certificate at
+   * every handshake (for servers that take a key manager rather than a context).
+   */
+  public javax.net.ssl.X509ExtendedKeyManager keyManager() {
+    return keys;
+  }
+
   public SSLContext sslContext() {
     return sslContext;
   }
