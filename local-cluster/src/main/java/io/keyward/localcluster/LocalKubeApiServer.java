@@ -671,8 +671,11 @@ public final class LocalKubeApiServer implements AutoCloseable {
     }
   }
 
-  /** The server's certificate is self-signed and only ever reached on loopback. */
-  private static SSLContext trustAll() {
+  /**
+   * A TLS context that trusts any server: for clients of servers with self-signed certificates that
+   * are only ever reached on loopback (this API server, a test webhook).
+   */
+  public static SSLContext trustAll() {
     try {
       TrustManager tm =
           new X509ExtendedTrustManager() {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -26,8 +25,7 @@ import org.slf4j.event.KeyValuePair;
  * the user whose keys it edits; or anyone who can reach the webhook's port and POST to it.
  */
 class AdmissionAttackTest {
-  private static final ObjectMapper JSON =
-      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+  private static final ObjectMapper JSON = AdmissionFixtures.JSON;
   private static final String OPERATOR = "system:serviceaccount:keyward-system:keyward";
   private static final String OWNER = "alice@example.com";
   private static final String TENANT = "mallory";
@@ -59,34 +57,12 @@ class AdmissionAttackTest {
   }
 
   private static ObjectNode key(String ns, String name, String user) {
-    ObjectNode k = JSON.createObjectNode();
-    k.put("apiVersion", "keyward.io/v1alpha1");
-    k.put("kind", "ApiKey");
-    k.putObject("metadata").put("name", name).put("namespace", ns).put("uid", "uid-" + name);
-    ObjectNode spec = k.putObject("spec");
-    spec.put("user", user);
-    spec.put("note", "trading bot");
-    spec.putArray("permissions").add("read");
-    return k;
+    return AdmissionFixtures.key(ns, name, user);
   }
 
   private static ObjectNode update(String username, JsonNode obj, JsonNode old) {
-    ObjectNode r = JSON.createObjectNode();
-    r.put("apiVersion", "admission.k8s.io/v1");
-    r.put("kind", "AdmissionReview");
-    ObjectNode req = r.putObject("request");
-    req.put("uid", "review-1");
-    req.putObject("resource")
-        .put("group", "keyward.io")
-        .put("version", "v1alpha1")
-        .put("resource", "apikeys");
-    req.put("operation", "UPDATE");
-    req.put("namespace", obj.path("metadata").path("namespace").asText());
-    req.put("name", obj.path("metadata").path("name").asText());
-    req.putObject("userInfo").put("username", username).putArray("groups").add("tenants");
-    req.set("object", obj);
-    req.set("oldObject", old);
-    return r;
+    return AdmissionFixtures.review(
+        "UPDATE", "apikeys", null, username, List.of("tenants"), obj, old);
   }
 
   private Decision decide(ObjectNode review) {

@@ -2,10 +2,8 @@ package io.keyward.operator.admission;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keyward.operator.api.ApiUser;
 import io.keyward.operator.api.ApiUserSpec;
@@ -19,8 +17,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class AdmissionRulesTest {
-  private static final ObjectMapper JSON =
-      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+  private static final ObjectMapper JSON = AdmissionFixtures.JSON;
   private static final String OPERATOR = "system:serviceaccount:keyward-system:keyward";
   private static final String VERIFIER = "system:serviceaccount:keyward-system:keyward-verifier";
 
@@ -54,44 +51,16 @@ class AdmissionRulesTest {
   }
 
   private static ObjectNode key(String ns, String name, String user) {
-    ObjectNode k = JSON.createObjectNode();
-    k.put("apiVersion", "keyward.io/v1alpha1");
-    k.put("kind", "ApiKey");
-    k.putObject("metadata").put("name", name).put("namespace", ns).put("uid", "uid-" + name);
-    ObjectNode spec = k.putObject("spec");
-    spec.put("user", user);
-    spec.put("note", "trading bot");
-    spec.putArray("permissions").add("read");
-    return k;
+    return AdmissionFixtures.key(ns, name, user);
   }
 
   private static ObjectNode review(
       String op, String resource, String sub, String username, JsonNode obj, JsonNode old) {
-    ObjectNode r = JSON.createObjectNode();
-    r.put("apiVersion", "admission.k8s.io/v1");
-    r.put("kind", "AdmissionReview");
-    ObjectNode req = r.putObject("request");
-    req.put("uid", "review-1");
-    req.putObject("resource")
-        .put("group", "keyward.io")
-        .put("version", "v1alpha1")
-        .put("resource", resource);
-    if (sub != null) {
-      req.put("subResource", sub);
-    }
-    req.put("operation", op);
-    ObjectNode info = req.putObject("userInfo");
-    info.put("username", username);
-    ArrayNode groups = info.putArray("groups");
-    groups.add("system:authenticated");
-    if (username.equals("bob")) {
-      groups.add("traders");
-    }
-    req.set("object", obj);
-    if (old != null) {
-      req.set("oldObject", old);
-    }
-    return r;
+    List<String> groups =
+        username.equals("bob")
+            ? List.of("system:authenticated", "traders")
+            : List.of("system:authenticated");
+    return AdmissionFixtures.review(op, resource, sub, username, groups, obj, old);
   }
 
   private Decision decide(ObjectNode review) {

@@ -14,14 +14,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509ExtendedKeyManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -136,36 +133,7 @@ class WebhookServerTest {
     }
   }
 
-  private static SSLContext trustAll() throws Exception {
-    TrustManager tm =
-        new javax.net.ssl.X509ExtendedTrustManager() {
-          @Override
-          public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-          @Override
-          public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-          @Override
-          public void checkClientTrusted(X509Certificate[] c, String a, Socket s) {}
-
-          @Override
-          public void checkServerTrusted(X509Certificate[] c, String a, Socket s) {}
-
-          @Override
-          public void checkClientTrusted(
-              X509Certificate[] c, String a, javax.net.ssl.SSLEngine e) {}
-
-          @Override
-          public void checkServerTrusted(
-              X509Certificate[] c, String a, javax.net.ssl.SSLEngine e) {}
-
-          @Override
-          public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-          }
-        };
-    SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(null, new TrustManager[] {tm}, new SecureRandom());
-    return ctx;
+  private static SSLContext trustAll() {
+    return io.keyward.localcluster.LocalKubeApiServer.trustAll();
   }
 }
