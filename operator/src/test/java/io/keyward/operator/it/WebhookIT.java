@@ -174,6 +174,13 @@ class WebhookIT {
       }
     }
     assertThat(failures).isEmpty();
+    // What the README shows, word for word but the file name (here the manifest is on stdin).
+    assertThat(tenant.apply(example("ip-not-an-address"), "-n", NS).output())
+        .startsWith(
+            "The request is invalid: error when creating \"STDIN\": admission webhook"
+                + " \"create.keyward.io\" denied the request: spec.ipWhitelist[0]: '999.1.1.1' is"
+                + " not an IPv4 or IPv6 address as written (no spaces, host names, ranges or"
+                + " zones)");
   }
 
   @Test
