@@ -210,13 +210,15 @@ public final class KeywardOperator {
       KeywardMetrics metrics,
       boolean exitOnLostLeadership,
       String instance) {
-    return start(client, config, clock, metrics, exitOnLostLeadership, instance, true);
+    return start(client, config, clock, metrics, exitOnLostLeadership, instance, false);
   }
 
   /**
-   * As above; {@code serverSideApply} false patches the finalizer with a JSON patch instead of
-   * JOSDK's default server-side apply. Only the fabric8 mock server needs it (it answers 415 to
-   * apply patches); every real API server, 1.20 and the v1.36 CRD server, takes JOSDK's default.
+   * As above; {@code serverSideApply} true adds the finalizer with JOSDK's default server-side
+   * apply instead of a JSON patch. It is off, for a measured reason (kube/DESIGN.md): an apply
+   * patch creates what does not exist, so a finalizer applied just after a key was deleted made a
+   * new ApiKey of that name with no spec and a finalizer (TenantIT saw it on a fresh clone); a JSON
+   * patch of a deleted key fails with 404 instead.
    */
   public static Operator start(
       KubernetesClient client,
