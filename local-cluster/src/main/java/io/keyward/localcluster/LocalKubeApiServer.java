@@ -239,15 +239,8 @@ public final class LocalKubeApiServer implements AutoCloseable {
     }
   }
 
-  /**
-   * kube-apiserver's aggregation layer: it proxies an APIService's requests with a client
-   * certificate of its own (the front proxy) and the caller's identity in X-Remote-* headers, which
-   * the CRD server believes only from that certificate.
-   */
-  private List<String> aggregationFlags(Path certs) throws IOException {
-    Path ca = certs.resolve("front-proxy-ca");
-    Path client = certs.resolve("front-proxy-client");
-    Path clientCa = certs.resolve("client-ca");
+  /** A self-signed CA for 30 days, {@code <base>.key} and {@code <base>.crt}. */
+  private void selfSignedCa(Path base, String commonName) throws IOException {
     openssl(
         "req",
         "-x509",
@@ -257,15 +250,27 @@ public final class LocalKubeApiServer implements AutoCloseable {
         "-days",
         "30",
         "-subj",
-        "/CN=keyward-front-proxy-ca",
+        "/CN=" + commonName,
         "-addext",
         "basicConstraints=critical,CA:TRUE",
         "-addext",
         "keyUsage=critical,keyCertSign,cRLSign",
         "-keyout",
-        ca + ".key",
+        base + ".key",
         "-out",
-        ca + ".crt");
+        base + ".crt");
+  }
+
+  /**
+   * kube-apiserver's aggregation layer: it proxies an APIService's requests with a client
+   * certificate of its own (the front proxy) and the caller's identity in X-Remote-* headers, which
+   * the CRD server believes only from that certificate.
+   */
+  private List<String> aggregationFlags(Path certs) throws IOException {
+    Path ca = certs.resolve("front-proxy-ca");
+    Path client = certs.resolve("front-proxy-client");
+    Path clientCa = certs.resolve("client-ca");
+    selfSignedCa(ca, "keyward-front-proxy-ca");
     openssl(
         "req",
         "-newkey",
@@ -302,24 +307,7 @@ public final class LocalKubeApiServer implements AutoCloseable {
         client + ".crt");
     // A client CA of its own, that signs nothing: the front proxy's CA must not also vouch for
     // ordinary client certificates (anyone holding one could then send X-Remote-* headers).
-    openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "30",
-        "-subj",
-        "/CN=keyward-client-ca",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-        "-keyout",
-        clientCa + ".key",
-        "-out",
-        clientCa + ".crt");
+    selfSignedCa(clientCa, "keyward-client-ca");
     return List.of(
         "--etcd-prefix=/registry-core",
         "--client-ca-file=" + clientCa + ".crt",
